@@ -1,0 +1,31 @@
+import type { TestProject } from 'vitest/node'
+import { existsSync } from 'node:fs'
+import { chromium } from 'playwright-core'
+
+/** Chromium is found through `CHROME_PATH`, else Debian's `/usr/bin/chromium`. */
+export const chromePath = process.env.CHROME_PATH || '/usr/bin/chromium'
+
+const args = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (!existsSync(chromePath))
+    throw new Error(`[live-assets] Chromium not found at ${chromePath}: install it (apt-get install -y chromium) or set CHROME_PATH.`)
+  const server = await chromium.launchServer({ executablePath: chromePath, args })
+  project.provide('wsEndpoint', server.wsEndpoint())
+  return () => server.close()
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    wsEndpoint: string
+  }
+}
