@@ -1,0 +1,172 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from './logger'
+import type { HelloPayload, ReloadCSSPayload, Stats } from './protocol'
+import { Buffer } from 'node:buffer'
+import { randomBytes } from 'node:crypto'
+import { EVENTS, formatEventId } from './protocol'
+import { encodeMessage, encodeRetry, STREAM_HEADERS } from './sse'
+
+export interface BroadcasterOptions {
+  heartbeatMs: number
+  retryMs: number
+  /** Size of the replay ring. */
+  replay: number
+  maxBufferedBytes: number
+  maxSubscribers: number
+  version: string
+  logger: Logger
+}
+
+export interface Broadcaster {
+  /** Changes on every start; event ids are `<epoch>-<seq>`. */
+  readonly epoch: string
+  /** Sends a named event with JSON data to every subscriber; returns its id. */
+  publish: (event: string, data?: unknown) => string
+  /** Turns a request into a stream. `lastEventId` comes from the header or the query. */
+  subscribe: (req: IncomingMessage, res: ServerResponse, lastEventId?: string) => void
+  stats: () => Stats
+  /** Ends every stream and stops the heartbeat; safe to call twice. */
+  close: () => void
+}
+
+interface RingEntry {
+  seq: number
+  bytes: Buffer
+}
+
+/** Longest id we accept back; anything longer or odd-shaped is treated as unknown and never echoed. */
+const EVENT_ID = /^([0-9a-z]{1,24})-(\d{1,15})$/
+
+export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
+  const epoch = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
+  const startedAt = Date.now()
+  const subscribers = new Set<ServerResponse>()
+  const ring: RingEntry[] = []
+  let seq = 0
+  let closed = false
+  let peakSubscribers = 0
+  let eventsPublished = 0
+  const dropped = { backpressure: 0, full: 0 }
+  /** The last unresolved build error, shown to pages that open after it. */
+  let pendingError: Buffer | undefined
+
+  const heartbeat = setInterval(() => {
+    if (subscribers.size)
+      broadcast(Buffer.from(encodeMessage({ event: EVENTS.ping, data: { time: Date.now() } })))
+  }, options.heartbeatMs)
+  heartbeat.unref()
+
+  function currentId(): string {
+    return formatEventId(epoch, seq)
+  }
+
+  function hello(id: string): string {
+    const payload: HelloPayload = { epoch, heartbeatMs: options.heartbeatMs, version: options.version }
+    return encodeMessage({ id, event: EVENTS.hello, data: payload })
+  }
+
+  function write(res: ServerResponse, bytes: Buffer | string): void {
+    res.write(bytes)
+    // compression middleware buffers until told to flush.
+    ;(res as { flush?: () => void }).flush?.()
+    const unsent = res.writableLength + (res.socket?.writableLength ?? 0)
+    if (unsent > options.maxBufferedBytes) {
+      dropped.backpressure++
+      subscribers.delete(res)
+      options.logger.warn(`dropped a client that stopped reading (${unsent} bytes unsent); it will reconnect and catch up.`)
+      res.destroy()
+    }
+  }
+
+  function broadcast(bytes: Buffer): void {
+    for (const res of subscribers)
+      write(res, bytes)
+  }
+
+  /** What a (re)connecting client must receive before live events: replay, or one full refresh. */
+  function catchUp(lastEventId: string | undefined): string {
+    if (lastEventId === undefined)
+      return hello(currentId()) + (pendingError?.toString() ?? '')
+    const match = EVENT_ID.exec(lastEventId)
+    const lastSeq = match && match[1] === epoch ? Number(match[2]) : -1
+    const oldest = ring.length ? ring[0].seq : seq + 1
+    if (lastSeq >= 0 && lastSeq <= seq && lastSeq >= oldest - 1) {
+      let out = hello(formatEventId(epoch, lastSeq))
+      for (const entry of ring) {
+        if (entry.seq > lastSeq)
+          out += entry.bytes.toString()
+      }
+      return out
+    }
+    // Unknown, expired or from another epoch: resuming would be silently stale.
+    const refresh: ReloadCSSPayload = { files: [] }
+    return hello(currentId())
+      + encodeMessage({ id: currentId(), event: EVENTS.reloadCSS, data: refresh })
+      + (pendingError?.toString() ?? '')
+  }
+
+  return {
+    epoch,
+
+    publish(event, data) {
+      const id = formatEventId(epoch, ++seq)
+      const bytes = Buffer.from(encodeMessage({ id, event, data: data ?? {} }))
+      if (options.replay > 0) {
+        ring.push({ seq, bytes })
+        if (ring.length > options.replay)
+          ring.shift()
+      }
+      if (event === EVENTS.error)
+        pendingError = bytes
+      else if (event === EVENTS.clearError || event === EVENTS.reloadCSS)
+        pendingError = undefined
+      eventsPublished++
+      if (!closed)
+        broadcast(bytes)
+      return id
+    },
+
+    subscribe(req, res, lastEventId) {
+      if (closed || subscribers.size >= options.maxSubscribers) {
+        if (!closed)
+          dropped.full++
+        res.writeHead(503, { 'Retry-After': '5', 'Content-Type': 'text/plain; charset=utf-8' })
+        res.end(`[live-assets] ${closed ? 'the server is closing' : `too many streams (maxSubscribers is ${options.maxSubscribers})`}; retry shortly.\n`)
+        return
+      }
+      // A stream is idle for long stretches by design; Node's socket timeout must not cut it.
+      if (req.httpVersionMajor < 2) {
+        req.socket.setTimeout(0)
+        req.socket.setNoDelay(true)
+        req.socket.setKeepAlive(true, options.heartbeatMs)
+      }
+      res.writeHead(200, STREAM_HEADERS)
+      subscribers.add(res)
+      peakSubscribers = Math.max(peakSubscribers, subscribers.size)
+      res.on('close', () => subscribers.delete(res))
+      write(res, encodeRetry(options.retryMs) + catchUp(lastEventId))
+    },
+
+    stats() {
+      return {
+        subscribers: subscribers.size,
+        peakSubscribers,
+        eventsPublished,
+        dropped: { ...dropped },
+        uptimeMs: Date.now() - startedAt,
+        epoch,
+        version: options.version,
+      }
+    },
+
+    close() {
+      if (closed)
+        return
+      closed = true
+      clearInterval(heartbeat)
+      for (const res of subscribers)
+        res.end()
+      subscribers.clear()
+    },
+  }
+}

@@ -1,0 +1,186 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Broadcaster } from './broadcaster'
+import type { LiveAssetsOptions, ResolvedOptions } from './options'
+import type { ClientConfig, PublishRequest } from './protocol'
+import { Buffer } from 'node:buffer'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { version } from '../package.json'
+import { createBroadcaster } from './broadcaster'
+import { renderClient } from './client-script'
+import { resolveOptions } from './options'
+import { LAST_EVENT_ID_PARAM, ROUTES } from './protocol'
+import { checkOrigin, isAllowedHost } from './security'
+
+export type NextFunction = (error?: unknown) => void
+
+export interface Handler {
+  /** Standard middleware: answers `<base>/*`, calls `next()` for everything else. */
+  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void
+  readonly options: ResolvedOptions
+  readonly broadcaster: Broadcaster
+  /** Sends a named event with JSON data to every open page; returns its id. */
+  publish: (event: string, data?: unknown) => string
+  /** Ends every stream and stops timers; safe to call twice. */
+  close: () => void
+}
+
+/** Names a published event may have: one short word, so it can never smuggle a line into the stream. */
+const EVENT_NAME = /^[\w:.-]{1,64}$/
+const RESERVED_EVENTS = new Set(['hello', 'ping'])
+const MAX_PUBLISH_BYTES = 1024 * 1024
+
+const METHODS: Record<string, string[]> = {
+  [ROUTES.events]: ['GET', 'HEAD'],
+  [ROUTES.client]: ['GET', 'HEAD'],
+  [ROUTES.stats]: ['GET', 'HEAD'],
+  [ROUTES.publish]: ['POST'],
+}
+
+/** Creates the live-assets middleware. Mount it anywhere: Vite, webpack-dev-server, express or `node:http`. */
+export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions = {}): Handler {
+  const options = 'tokenGenerated' in userOptions ? userOptions : resolveOptions(userOptions)
+  const { base, logger } = options
+  const broadcaster = createBroadcaster({ ...options, version })
+  const tokenDigest = sha256(options.token)
+  let client: string | undefined
+
+  if (options.tokenGenerated)
+    logger.info(`publish token for POST ${base}${ROUTES.publish}: ${options.token}`)
+
+  const handler = ((req, res, next) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    const pathname = url.pathname
+    if (pathname !== base && !pathname.startsWith(`${base}/`))
+      return next ? next() : reply(res, 404, 'not found')
+    const route = pathname.slice(base.length)
+
+    if (!isAllowedHost(req.headers.host ?? req.headers[':authority'] as string | undefined, options.allowedHosts))
+      return reply(res, 403, `host ${JSON.stringify(String(req.headers.host ?? ''))} is not allowed: add it to allowedHosts.`)
+
+    const verdict = checkOrigin(req, options.allowedOrigins)
+    // The client script is public code: a cross-site <script src> carries no Origin to check.
+    const publicScript = route === ROUTES.client && !req.headers.origin
+    if (verdict === 'forbidden' && !publicScript)
+      return reply(res, 403, `origin ${JSON.stringify(String(req.headers.origin ?? 'cross-site'))} is not allowed: add the page's origin to allowedOrigins.`)
+    if (verdict === 'allowed') {
+      res.setHeader('Access-Control-Allow-Origin', req.headers.origin!)
+      res.setHeader('Vary', 'Origin')
+    }
+
+    const methods = METHODS[route]
+    if (!methods)
+      return reply(res, 404, `no endpoint ${route} under ${base}.`)
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Methods', methods.join(', '))
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Last-Event-ID')
+      res.setHeader('Allow', `${methods.join(', ')}, OPTIONS`)
+      res.writeHead(204).end()
+      return
+    }
+    if (!methods.includes(req.method ?? '')) {
+      res.setHeader('Allow', `${methods.join(', ')}, OPTIONS`)
+      return reply(res, 405, `${req.method} is not allowed on ${base}${route}; use ${methods.join(' or ')}.`)
+    }
+
+    switch (route) {
+      case ROUTES.events: {
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform' }).end()
+          return
+        }
+        const header = req.headers['last-event-id']
+        const lastEventId = (typeof header === 'string' ? header : undefined) ?? url.searchParams.get(LAST_EVENT_ID_PARAM) ?? undefined
+        return broadcaster.subscribe(req, res, lastEventId)
+      }
+      case ROUTES.client:
+        return serveClient(req, res)
+      case ROUTES.stats:
+        return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(broadcaster.stats())}\n`, req.method === 'HEAD')
+      case ROUTES.publish:
+        return void receivePublish(req, res)
+    }
+  }) as Handler
+
+  function serveClient(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const config: ClientConfig = { base, heartbeatMs: options.heartbeatMs, ...options.client }
+      client ??= renderClient(config)
+    }
+    catch (error) {
+      logger.error(`could not load the browser client: ${(error as Error).message}`)
+      return reply(res, 500, 'the browser client is missing: build @live-assets/client (pnpm build).')
+    }
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    send(res, 200, 'text/javascript; charset=utf-8', client, req.method === 'HEAD')
+  }
+
+  async function receivePublish(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const auth = req.headers.authorization ?? ''
+    const token = auth.startsWith('Bearer ') ? auth.slice(7) : ''
+    // Compare digests of equal length so the time taken says nothing about the token.
+    if (!timingSafeEqual(sha256(token), tokenDigest)) {
+      res.setHeader('WWW-Authenticate', 'Bearer')
+      return reply(res, 401, 'publish needs the header "Authorization: Bearer <token>"; the token is printed at startup.')
+    }
+    let body: PublishRequest
+    try {
+      body = JSON.parse(await readBody(req, MAX_PUBLISH_BYTES))
+    }
+    catch (error) {
+      const tooLarge = (error as Error).message === 'too large'
+      return reply(res, tooLarge ? 413 : 400, tooLarge
+        ? `publish bodies are limited to ${MAX_PUBLISH_BYTES} bytes.`
+        : 'publish expects a JSON body such as {"event":"reloadCSS","data":{"files":["/app.css"]}}.')
+    }
+    const event = body?.event
+    if (typeof event !== 'string' || !EVENT_NAME.test(event) || RESERVED_EVENTS.has(event))
+      return reply(res, 400, `publish needs "event": a name of letters, digits, _ : . or - other than hello and ping; got ${JSON.stringify(event)?.slice(0, 80)}.`)
+    const id = broadcaster.publish(event, body.data)
+    send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify({ id })}\n`)
+  }
+
+  return Object.assign(handler, {
+    options,
+    broadcaster,
+    publish: broadcaster.publish,
+    close: broadcaster.close,
+  })
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest()
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, headOnly = false): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache',
+  })
+  res.end(headOnly ? undefined : body)
+}
+
+/** Every error answer is plain text that names the package and says what to do. */
+function reply(res: ServerResponse, status: number, message: string): void {
+  send(res, status, 'text/plain; charset=utf-8', `[live-assets] ${message}\n`)
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        // Answer at once and discard the rest instead of buffering it.
+        reject(new Error('too large'))
+        req.removeAllListeners('data').resume()
+      }
+      else {
+        chunks.push(chunk)
+      }
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}

@@ -1,0 +1,150 @@
+import type { Logger } from './logger'
+import type { FallbackMode } from './protocol'
+import { randomBytes } from 'node:crypto'
+import { createConsoleLogger } from './logger'
+import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS } from './protocol'
+
+export interface ClientOptions {
+  /**
+   * What the browser does when a `reloadCSS` matches no stylesheet on the page:
+   * reload every stylesheet, reload the page, or nothing.
+   * @default 'stylesheets'
+   */
+  fallback?: FallbackMode
+  /**
+   * Show build errors in an overlay on the page.
+   * @default true
+   */
+  overlay?: boolean
+  /**
+   * Log every event and match decision in the browser console.
+   * @default false
+   */
+  debug?: boolean
+}
+
+export interface LiveAssetsOptions {
+  /**
+   * Path prefix of every endpoint (`<base>/events`, `<base>/client.js`, ...).
+   * @default '/__live_assets'
+   */
+  base?: string
+  /**
+   * Time between two `ping` events, in ms. The client reconnects after 2.5 heartbeats of silence.
+   * @default 10000
+   */
+  heartbeatMs?: number
+  /**
+   * How long the browser waits before its own reconnect attempt (the `retry:` field), in ms.
+   * @default 1000
+   */
+  retryMs?: number
+  /**
+   * How many past events are kept to answer `Last-Event-ID` after a short disconnect.
+   * @default 100
+   */
+  replay?: number
+  /**
+   * A subscriber whose unsent bytes pass this many is dropped: a client that stops reading can
+   * never grow the server's memory without bound.
+   * @default 1048576
+   */
+  maxBufferedBytes?: number
+  /**
+   * Refuse new streams with `503` and `Retry-After` beyond this many.
+   * @default Infinity
+   */
+  maxSubscribers?: number
+  /**
+   * Extra `Host` header values to accept (`localhost`, `*.localhost`, `127.0.0.1` and `[::1]` always are).
+   * A leading dot allows subdomains: `.example.test`. `true` accepts any host (not recommended).
+   * @default []
+   */
+  allowedHosts?: string[] | true
+  /**
+   * Page origins allowed to open the stream cross-origin, e.g. `http://localhost:3000` for a backend
+   * page beside a standalone server. They are answered with their exact origin, never `*`.
+   * @default []
+   */
+  allowedOrigins?: string[]
+  /**
+   * Bearer token for `POST <base>/publish`.
+   * @default a random token per process, printed once at startup
+   */
+  token?: string
+  /** Options filled into the served browser client. */
+  client?: ClientOptions
+  /**
+   * Where messages go.
+   * @default console, prefixed with `[live-assets]`
+   */
+  logger?: Logger
+}
+
+export interface ResolvedOptions {
+  base: string
+  heartbeatMs: number
+  retryMs: number
+  replay: number
+  maxBufferedBytes: number
+  maxSubscribers: number
+  allowedHosts: string[] | true
+  allowedOrigins: string[]
+  token: string
+  tokenGenerated: boolean
+  client: Required<ClientOptions>
+  logger: Logger
+}
+
+const FALLBACKS: FallbackMode[] = ['stylesheets', 'page', 'none']
+
+/** Turns user options into resolved ones, once. Never mutates its argument; bad values throw a clear error. */
+export function resolveOptions(options: LiveAssetsOptions = {}): ResolvedOptions {
+  const fallback = options.client?.fallback ?? 'stylesheets'
+  if (!FALLBACKS.includes(fallback))
+    throw new TypeError(`[live-assets] client.fallback must be one of ${FALLBACKS.join(', ')}; got ${JSON.stringify(fallback)}.`)
+  return {
+    base: normalizeBase(options.base ?? DEFAULT_BASE),
+    heartbeatMs: positive('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS),
+    retryMs: positive('retryMs', options.retryMs, 1000),
+    replay: positive('replay', options.replay, 100, true),
+    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes, 1024 * 1024),
+    maxSubscribers: positive('maxSubscribers', options.maxSubscribers, Infinity),
+    allowedHosts: options.allowedHosts === true ? true : [...(options.allowedHosts ?? [])].map(h => h.toLowerCase()),
+    allowedOrigins: (options.allowedOrigins ?? []).map(normalizeOrigin),
+    token: options.token ?? randomBytes(18).toString('base64url'),
+    tokenGenerated: options.token === undefined,
+    client: {
+      fallback,
+      overlay: options.client?.overlay ?? true,
+      debug: options.client?.debug ?? false,
+    },
+    logger: options.logger ?? createConsoleLogger(),
+  }
+}
+
+/** `live/` -> `/live`; `/` -> `` is refused because the endpoints would shadow a whole site. */
+export function normalizeBase(base: string): string {
+  const trimmed = `/${base}`.replace(/\/{2,}/g, '/').replace(/\/+$/, '')
+  if (!trimmed || /[?#\s]/.test(trimmed))
+    throw new TypeError(`[live-assets] base must be a URL path such as '/__live_assets'; got ${JSON.stringify(base)}.`)
+  return trimmed
+}
+
+function normalizeOrigin(origin: string): string {
+  try {
+    const url = new URL(origin)
+    if (url.origin !== 'null')
+      return url.origin
+  }
+  catch {}
+  throw new TypeError(`[live-assets] allowedOrigins entries must be origins such as 'http://localhost:3000'; got ${JSON.stringify(origin)}.`)
+}
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined)
+    return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0))
+    throw new TypeError(`[live-assets] ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number; got ${JSON.stringify(value)}.`)
+  return value
+}

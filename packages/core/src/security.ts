@@ -1,0 +1,56 @@
+import type { IncomingMessage } from 'node:http'
+
+/** Hosts every dev server answers to: loopback names and addresses. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** `Host: localhost:5173` -> `localhost`; `[::1]:80` -> `[::1]`. */
+export function hostname(host: string): string {
+  const h = host.trim().toLowerCase()
+  if (h.startsWith('['))
+    return h.slice(0, h.indexOf(']') + 1)
+  return h.replace(/:\d*$/, '')
+}
+
+/**
+ * DNS rebinding guard: a page on `evil.example` that resolves to 127.0.0.1 still sends
+ * `Host: evil.example`, so only names we know are answered.
+ */
+export function isAllowedHost(host: string | undefined, allowed: string[] | true): boolean {
+  if (allowed === true)
+    return true
+  if (!host)
+    return false
+  const name = hostname(host)
+  if (LOOPBACK_HOSTS.has(name) || name.endsWith('.localhost'))
+    return true
+  return allowed.some(entry => entry.startsWith('.')
+    ? name === entry.slice(1) || name.endsWith(entry)
+    : name === entry)
+}
+
+export type OriginVerdict
+  /** No `Origin`, or the page's own origin. */
+  = | 'same-origin'
+  /** An origin from `allowedOrigins`: answer with CORS headers naming it. */
+    | 'allowed'
+    | 'forbidden'
+
+/**
+ * Decides whether the page that sent the request may read the answer. A request without `Origin` is a
+ * same-origin GET or a non-browser tool, unless the browser says it came from another site.
+ */
+export function checkOrigin(req: IncomingMessage, allowedOrigins: string[]): OriginVerdict {
+  const origin = req.headers.origin
+  const host = req.headers.host ?? req.headers[':authority']
+  if (origin === undefined || origin === '')
+    return req.headers['sec-fetch-site'] === 'cross-site' ? 'forbidden' : 'same-origin'
+  if (allowedOrigins.includes(origin))
+    return 'allowed'
+  try {
+    // Same origin means same host *and* port: another local port is another site's dev server.
+    if (typeof host === 'string' && new URL(origin).host === host.toLowerCase())
+      return 'same-origin'
+  }
+  catch {}
+  return 'forbidden'
+}

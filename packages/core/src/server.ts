@@ -1,0 +1,161 @@
+import type { AddressInfo } from 'node:net'
+import type { Handler } from './handler'
+import type { LiveAssetsOptions } from './options'
+import type { Watcher, WatcherOptions } from './watcher'
+import { createServer } from 'node:http'
+import process from 'node:process'
+import picomatch from 'picomatch'
+import { createHandler } from './handler'
+import { resolveOptions } from './options'
+import { EVENTS } from './protocol'
+import { createWatcher, fileToUrlPath, globBase } from './watcher'
+
+export interface LiveServerWatchOptions extends Partial<Omit<WatcherOptions, 'logger' | 'onChange'>> {
+  /** Files, directories or globs whose changes are published. */
+  paths: string | string[]
+  /**
+   * Directory that maps to `urlBase`.
+   * @default the static part of the first path, e.g. `app/assets` for `app/assets/**\/*.css`
+   */
+  root?: string
+  /**
+   * URL path under which the page requests files of `root`, e.g. `/assets`.
+   * @default '/'
+   */
+  urlBase?: string
+  /**
+   * Globs (relative to `cwd`) of files whose change reloads the whole page, e.g. `['**\/*.html']`.
+   * Stylesheets never do.
+   * @default []
+   */
+  reload?: string[]
+}
+
+export interface LiveServerOptions extends LiveAssetsOptions {
+  /**
+   * Interface to listen on. `true` means every interface (`0.0.0.0`): an explicit opt-in, since the
+   * stream then answers other machines (only for the hosts in `allowedHosts`).
+   * @default '127.0.0.1'
+   */
+  host?: string | true
+  /**
+   * Port to listen on; `0` picks a free one.
+   * @default 35729
+   */
+  port?: number
+  /**
+   * Fail when the port is taken. With `false`, the next free port is used and logged.
+   * @default true
+   */
+  strictPort?: boolean
+  /** Watch files and publish their changes: stylesheets as `reloadCSS`, `reload` globs as `reload`. */
+  watch?: LiveServerWatchOptions
+}
+
+export interface LiveServer {
+  /** e.g. `http://127.0.0.1:35729`. */
+  readonly url: string
+  readonly port: number
+  readonly handler: Handler
+  publish: Handler['publish']
+  /** Ends every stream, stops the watcher, frees the port; safe to call twice. */
+  close: () => Promise<void>
+}
+
+export const DEFAULT_PORT = 35729
+const STYLESHEET = /\.css$/i
+
+/** Starts a standalone live-assets server beside any page server (Rails, Django, express, a static site). */
+export async function createLiveServer(options: LiveServerOptions = {}): Promise<LiveServer> {
+  const resolved = resolveOptions(options)
+  const { logger } = resolved
+  const host = options.host === true ? '0.0.0.0' : options.host ?? '127.0.0.1'
+  const handler = createHandler(resolved)
+  const server = createServer((req, res) => handler(req, res))
+  // Streams are long-lived: only the header phase of a request is timed.
+  server.requestTimeout = 0
+
+  let port: number
+  try {
+    port = await listen(server, host, options.port ?? DEFAULT_PORT, options.strictPort ?? true, logger.warn)
+  }
+  catch (error) {
+    handler.close()
+    throw error
+  }
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`
+
+  const watcher = options.watch && startWatching(options.watch, handler, logger)
+  await watcher?.ready
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    handler,
+    publish: handler.publish,
+    close() {
+      closing ??= (async () => {
+        handler.close()
+        await watcher?.close()
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+      })()
+      return closing
+    },
+  }
+}
+
+function startWatching(watch: LiveServerWatchOptions, handler: Handler, logger: Handler['options']['logger']): Watcher {
+  const cwd = watch.cwd ?? process.cwd()
+  const paths = [watch.paths].flat()
+  const root = watch.root ?? globBase(paths[0], cwd)
+  const urlBase = watch.urlBase ?? '/'
+  const reloads = picomatch(watch.reload?.length ? watch.reload : [], { dot: true })
+  return createWatcher({
+    ...watch,
+    paths,
+    cwd,
+    logger,
+    onChange(files) {
+      const stylesheets = files.filter(file => STYLESHEET.test(file))
+      if (files.some(file => !STYLESHEET.test(file) && watch.reload?.length && reloads(relativePosix(cwd, file)))) {
+        handler.publish(EVENTS.reload, { reason: 'a watched file changed' })
+        return
+      }
+      if (stylesheets.length)
+        handler.publish(EVENTS.reloadCSS, { files: stylesheets.map(file => fileToUrlPath(file, root, urlBase)).sort() })
+    },
+  })
+}
+
+function relativePosix(from: string, to: string): string {
+  return to.startsWith(from) ? to.slice(from.length).replace(/^[\\/]+/, '').replace(/\\/g, '/') : to
+}
+
+async function listen(server: ReturnType<typeof createServer>, host: string, port: number, strict: boolean, warn: (message: string) => void): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port + attempt, host, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+      if (attempt > 0)
+        warn(`port ${port} is in use; listening on ${port + attempt} instead.`)
+      return (server.address() as AddressInfo).port
+    }
+    catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'EADDRINUSE' || strict || port === 0 || attempt >= 20) {
+        throw new Error(code === 'EADDRINUSE'
+          ? `[live-assets] port ${port + attempt} on ${host} is already in use: stop the other process, pick another port, or set strictPort: false to move to the next free one.`
+          : `[live-assets] could not listen on ${host}:${port + attempt}: ${(error as Error).message}`, { cause: error })
+      }
+    }
+  }
+}

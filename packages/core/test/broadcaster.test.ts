@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Buffer } from 'node:buffer'
+import { EventEmitter } from 'node:events'
+import { createParser } from 'eventsource-parser'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createBroadcaster, silentLogger } from '../src'
+
+/** Pure-logic fake of a response: records what is written. The real-HTTP proof is in server.test.ts. */
+function fakeClient() {
+  const events: { event?: string, id?: string, data: string }[] = []
+  const parser = createParser({ onEvent: e => events.push(e) })
+  const res = Object.assign(new EventEmitter(), {
+    writableLength: 0,
+    socket: null,
+    writeHead: vi.fn(),
+    write: (chunk: Buffer | string) => parser.feed(chunk.toString()),
+    end: vi.fn(),
+    destroy: vi.fn(),
+  })
+  const req = { httpVersionMajor: 2 }
+  return { req: req as unknown as IncomingMessage, res: res as unknown as ServerResponse & EventEmitter, events }
+}
+
+const defaults = { heartbeatMs: 10_000, retryMs: 1000, replay: 100, maxBufferedBytes: 1 << 20, maxSubscribers: Infinity, version: '0.0.0', logger: silentLogger }
+
+describe('broadcaster', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('pings every heartbeat, and stops after close()', () => {
+    const b = createBroadcaster(defaults)
+    const client = fakeClient()
+    b.subscribe(client.req, client.res)
+    vi.advanceTimersByTime(9_999)
+    expect(client.events.map(e => e.event)).toEqual(['hello'])
+    vi.advanceTimersByTime(1)
+    expect(client.events.map(e => e.event)).toEqual(['hello', 'ping'])
+    vi.advanceTimersByTime(20_000)
+    expect(client.events.filter(e => e.event === 'ping')).toHaveLength(3)
+    b.close()
+    b.close()
+    expect(client.res.end).toHaveBeenCalledTimes(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('encodes each event once and writes the same bytes to every subscriber', () => {
+    const b = createBroadcaster(defaults)
+    const clients = [fakeClient(), fakeClient(), fakeClient()]
+    const chunks: unknown[][] = clients.map(() => [])
+    clients.forEach((c, i) => {
+      b.subscribe(c.req, c.res)
+      const write = c.res.write
+      c.res.write = ((chunk: Buffer) => {
+        chunks[i].push(chunk)
+        return write(chunk)
+      }) as any
+    })
+    b.publish('reloadCSS', { files: ['/a.css'] })
+    expect(chunks[0][0]).toBeInstanceOf(Buffer)
+    expect(chunks[1][0]).toBe(chunks[0][0])
+    expect(chunks[2][0]).toBe(chunks[0][0])
+    b.close()
+  })
+
+  it('keeps only the last `replay` events', () => {
+    const b = createBroadcaster({ ...defaults, replay: 2 })
+    for (let i = 1; i <= 5; i++)
+      b.publish('reloadCSS', { files: [`/${i}.css`] })
+    const resumed = fakeClient()
+    b.subscribe(resumed.req, resumed.res, `${b.epoch}-3`)
+    expect(resumed.events.map(e => e.id)).toEqual([`${b.epoch}-3`, `${b.epoch}-4`, `${b.epoch}-5`])
+    const expired = fakeClient()
+    b.subscribe(expired.req, expired.res, `${b.epoch}-2`)
+    expect(expired.events.map(e => [e.event, e.data])).toEqual([['hello', expect.any(String)], ['reloadCSS', '{"files":[]}']])
+    b.close()
+  })
+
+  it('with replay 0, any missed event means a full refresh', () => {
+    const b = createBroadcaster({ ...defaults, replay: 0 })
+    b.publish('reloadCSS', { files: ['/1.css'] })
+    const current = fakeClient()
+    b.subscribe(current.req, current.res, `${b.epoch}-1`)
+    expect(current.events.map(e => e.event)).toEqual(['hello'])
+    const behind = fakeClient()
+    b.subscribe(behind.req, behind.res, `${b.epoch}-0`)
+    expect(behind.events.map(e => e.event)).toEqual(['hello', 'reloadCSS'])
+    b.close()
+  })
+})
