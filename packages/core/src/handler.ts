@@ -28,6 +28,7 @@ export interface Handler {
 const EVENT_NAME = /^[\w:.-]{1,64}$/
 const RESERVED_EVENTS = new Set(['hello', 'ping'])
 const MAX_PUBLISH_BYTES = 1024 * 1024
+let tokenPrinted = false
 
 const METHODS: Record<string, string[]> = {
   [ROUTES.events]: ['GET', 'HEAD'],
@@ -44,8 +45,10 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
   const tokenDigest = sha256(options.token)
   let client: string | undefined
 
-  if (options.tokenGenerated)
+  if (options.tokenGenerated && !tokenPrinted) {
+    tokenPrinted = true
     logger.info(`publish token for POST ${base}${ROUTES.publish}: ${options.token}`)
+  }
 
   const handler = ((req, res, next) => {
     const url = new URL(req.url ?? '/', 'http://x')

@@ -69,7 +69,7 @@ export interface LiveAssetsOptions {
   allowedOrigins?: string[]
   /**
    * Bearer token for `POST <base>/publish`.
-   * @default a random token per process, printed once at startup
+   * @default a random token, the same for the whole process, printed once
    */
   token?: string
   /** Options filled into the served browser client. */
@@ -98,6 +98,9 @@ export interface ResolvedOptions {
 
 const FALLBACKS: FallbackMode[] = ['stylesheets', 'page', 'none']
 
+/** One generated token per process, so a dev-server restart keeps the token a tool was given. */
+let processToken: string | undefined
+
 /** Turns user options into resolved ones, once. Never mutates its argument; bad values throw a clear error. */
 export function resolveOptions(options: LiveAssetsOptions = {}): ResolvedOptions {
   const fallback = options.client?.fallback ?? 'stylesheets'
@@ -112,7 +115,7 @@ export function resolveOptions(options: LiveAssetsOptions = {}): ResolvedOptions
     maxSubscribers: positive('maxSubscribers', options.maxSubscribers, Infinity),
     allowedHosts: options.allowedHosts === true ? true : [...(options.allowedHosts ?? [])].map(h => h.toLowerCase()),
     allowedOrigins: (options.allowedOrigins ?? []).map(normalizeOrigin),
-    token: options.token ?? randomBytes(18).toString('base64url'),
+    token: options.token ?? (processToken ??= randomBytes(18).toString('base64url')),
     tokenGenerated: options.token === undefined,
     client: {
       fallback,

@@ -47,6 +47,22 @@ describe('broadcaster', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('never keeps the process alive with its heartbeat', () => {
+    vi.useRealTimers()
+    const timers: NodeJS.Timeout[] = []
+    const spy = vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms: number) => {
+      const timer = setTimeout(fn, ms)
+      timers.push(timer)
+      return timer
+    }) as typeof setInterval)
+    const b = createBroadcaster(defaults)
+    spy.mockRestore()
+    expect(timers).toHaveLength(1)
+    expect(timers[0].hasRef()).toBe(false)
+    b.close()
+    clearTimeout(timers[0])
+  })
+
   it('encodes each event once and writes the same bytes to every subscriber', () => {
     const b = createBroadcaster(defaults)
     const clients = [fakeClient(), fakeClient(), fakeClient()]

@@ -180,13 +180,16 @@ describe('publish', () => {
     expect(answer.body).toMatch(/^\[live-assets\] publish/)
   })
 
-  it('generates and prints a token once when none is configured', async () => {
+  it('generates one token per process and prints it once', async () => {
     const lines: string[] = []
-    const handler: Handler = createHandler({ logger: { ...silentLogger, info: m => lines.push(m) } })
-    expect(handler.options.token).toMatch(/^[\w-]{24}$/)
-    expect(lines).toEqual([`publish token for POST /__live_assets/publish: ${handler.options.token}`])
-    expect(createHandler({ logger: silentLogger }).options.token).not.toBe(handler.options.token)
-    handler.close()
+    const logger = { ...silentLogger, info: (m: string) => lines.push(m) }
+    const first: Handler = createHandler({ logger })
+    const second: Handler = createHandler({ logger })
+    expect(first.options.token).toMatch(/^[\w-]{24}$/)
+    expect(second.options.token).toBe(first.options.token)
+    expect(lines).toEqual([`publish token for POST /__live_assets/publish: ${first.options.token}`])
+    first.close()
+    second.close()
   })
 })
 
