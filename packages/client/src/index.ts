@@ -1,1 +1,3 @@
-export const placeholder = 1
+export type { ClientConfig, ErrorPayload, FallbackMode, HelloPayload, ReloadCSSPayload, RenamedFile } from '../../core/src/protocol'
+export type { AfterSwapDetail, BeforeSwapDetail, LiveAssetsClient } from './client'
+export { startClient } from './client'

@@ -1,0 +1,176 @@
+import type { ClientConfig, ErrorPayload, HelloPayload, ReloadCSSPayload, RenamedFile } from '../../core/src/protocol'
+import type { SwapOutcome } from './swap'
+import { EVENTS, ROUTES } from '../../core/src/protocol'
+import { connect } from './connection'
+import { planReload } from './match'
+import { hideOverlay, showOverlay } from './overlay'
+import { collectRefs } from './sheets'
+import { pendingClones, swapSheets } from './swap'
+import { changedPath, freshToken, segments } from './url'
+
+export interface LiveAssetsClient {
+  /** The events URL this client listens to. */
+  readonly url: string
+  /** Closes the stream; a later `startClient` starts a new client. */
+  close: () => void
+}
+
+/** Detail of `live-assets:after-swap`. */
+export interface AfterSwapDetail {
+  /** The sheets that now show new styles. */
+  files: string[]
+  durationMs: number
+}
+
+/** Detail of `live-assets:before-swap`. */
+export interface BeforeSwapDetail {
+  /** The changed files named by the event; empty for "every stylesheet". */
+  files: string[]
+}
+
+/** Shared by every copy of the client in this window (two script tags, ESM plus classic). */
+const INSTANCE = Symbol.for('live-assets.client')
+
+const PREFIX = '[live-assets]'
+
+/** The console is this client's only UI besides the overlay: one line per swap is the point. */
+function info(message: string): void {
+  // eslint-disable-next-line no-console
+  console.info(PREFIX, message)
+}
+
+/**
+ * Connects to the live-assets server and keeps the page's stylesheets in sync. Safe to call again:
+ * a window only ever has one client, one connection and one set of listeners.
+ * @param config what the server filled in
+ * @param scriptUrl the URL this script was loaded from; `base` is resolved against it when `config.origin` is not set
+ */
+export function startClient(config: ClientConfig, scriptUrl?: string): LiveAssetsClient {
+  const global = window as unknown as Record<symbol, LiveAssetsClient | undefined>
+  const existing = global[INSTANCE]
+  if (existing)
+    return existing
+
+  const url = new URL(config.base + ROUTES.events, config.origin ?? scriptUrl ?? location.href)
+  const origins = [location.origin, url.origin]
+  const debug = (message: string): void => {
+    if (config.debug)
+      // eslint-disable-next-line no-console
+      console.debug(PREFIX, message)
+  }
+  const emit = (name: string, detail?: unknown): void => {
+    dispatchEvent(new CustomEvent(`live-assets:${name}`, { detail }))
+  }
+
+  let epoch: string | undefined
+  /** After a server restart we refresh everything once; its catch-up "refresh everything" is then a duplicate. */
+  let restartRefreshed = false
+
+  function onEvent(name: string, data: any): void {
+    debug(`${name} ${JSON.stringify(data)}`)
+    switch (name) {
+      case EVENTS.hello: {
+        const hello = data as HelloPayload
+        const restarted = epoch !== undefined && epoch !== hello.epoch
+        epoch = hello.epoch
+        emit('connect', hello)
+        restartRefreshed = restarted
+        if (restarted) {
+          debug('the server restarted: reloading every stylesheet once')
+          reloadCSS([], [])
+        }
+        return
+      }
+      case EVENTS.reloadCSS: {
+        const { files = [], renamed = [] } = (data ?? {}) as ReloadCSSPayload
+        if (restartRefreshed && !files.length && !renamed.length)
+          return void (restartRefreshed = false)
+        restartRefreshed = false
+        return reloadCSS(files, renamed)
+      }
+      case EVENTS.reload:
+        info(`reloading the page${data?.reason ? `: ${data.reason}` : ''}`)
+        return location.reload()
+      case EVENTS.error:
+        return reportError(data as ErrorPayload)
+      case EVENTS.clearError:
+        restartRefreshed = false
+        return hideOverlay()
+      default:
+        restartRefreshed = false
+    }
+  }
+
+  function reportError(error: ErrorPayload): void {
+    console.error(PREFIX, error.message)
+    if (config.overlay)
+      showOverlay(error)
+    emit('error', error)
+  }
+
+  function reloadCSS(rawFiles: string[], rawRenamed: RenamedFile[]): void {
+    const startedAt = performance.now()
+    hideOverlay()
+    const files = rawFiles.map(file => changedPath(file, origins)).filter(Boolean) as string[]
+    const renamed = rawRenamed
+      .map(({ from, to }) => ({ from: changedPath(from, origins)!, to: changedPath(to, origins)! }))
+      .filter(({ from, to }) => from && to)
+    if (files.length + renamed.length < rawFiles.length + rawRenamed.length)
+      debug('ignored paths on other origins or with other schemes')
+    if (rawFiles.length + rawRenamed.length && !files.length && !renamed.length)
+      return
+
+    const refs = collectRefs(pendingClones)
+    let plan = planReload(files, renamed, refs)
+    if (!plan.matched) {
+      const names = files.map(baseName).join(', ')
+      if (config.fallback === 'page') {
+        info(`no stylesheet on this page matches ${names}: reloading the page (fallback: 'page')`)
+        return location.reload()
+      }
+      if (config.fallback === 'none')
+        return info(`no stylesheet on this page matches ${names}: ignoring it (fallback: 'none')`)
+      info(`no stylesheet on this page matches ${names}: reloading every stylesheet (fallback: 'stylesheets')`)
+      plan = planReload([], [], refs)
+    }
+    debug(`swapping ${plan.jobs.length} sheet(s)`)
+    if (!plan.jobs.length)
+      return
+    emit('before-swap', { files } satisfies BeforeSwapDetail)
+    swapSheets(plan.jobs, freshToken(), startedAt).then(report)
+  }
+
+  function report({ swapped, failed, durationMs }: SwapOutcome): void {
+    if (swapped.length) {
+      info(`swapped ${swapped.map(baseName).join(', ')} in ${durationMs} ms`)
+      emit('after-swap', { files: swapped, durationMs } satisfies AfterSwapDetail)
+    }
+    for (const { url, message } of failed)
+      reportError({ message, file: url })
+  }
+
+  const connection = connect({
+    url,
+    events: Object.values(EVENTS),
+    heartbeatMs: config.heartbeatMs,
+    onEvent,
+    onDown: () => {
+      debug('disconnected')
+      emit('disconnect')
+    },
+    log: debug,
+  })
+  debug(`connecting to ${url.href}`)
+
+  return global[INSTANCE] = {
+    url: url.href,
+    close() {
+      connection.close()
+      global[INSTANCE] = undefined
+    },
+  }
+}
+
+function baseName(url: string): string {
+  return segments(new URL(url, location.href).pathname).pop() ?? url
+}

@@ -1,0 +1,119 @@
+/**
+ * The event stream, kept alive. The browser's own EventSource retry is not enough: it gives up for
+ * good on a non-200 answer or a wrong content type, retries a dead server at a fixed pace forever,
+ * and cannot notice a stream that is open but silent (a proxy that stopped forwarding). So every
+ * failure closes the stream and we reconnect ourselves: with backoff and jitter, one attempt at a
+ * time, only while the tab is visible, resuming from the last event id.
+ */
+import { LAST_EVENT_ID_PARAM } from '../../core/src/protocol'
+
+export interface ConnectionOptions {
+  url: URL
+  /** Event names to listen for (an EventSource only delivers named events to named listeners). */
+  events: readonly string[]
+  heartbeatMs: number
+  onEvent: (name: string, data: any) => void
+  /** The stream was up and is now down. */
+  onDown: () => void
+  log: (message: string) => void
+}
+
+export interface Connection {
+  close: () => void
+}
+
+const FIRST_DELAY_MS = 500
+const MAX_DELAY_MS = 30_000
+/** Silence longer than this many heartbeats means the stream is dead, even if the socket is open. */
+const WATCHDOG_HEARTBEATS = 2.5
+
+export function connect({ url, events, heartbeatMs, onEvent, onDown, log }: ConnectionOptions): Connection {
+  let source: EventSource | undefined
+  let lastEventId = ''
+  let attempt = 0
+  let up = false
+  let closed = false
+  let watchdog: ReturnType<typeof setTimeout> | undefined
+  let retry: ReturnType<typeof setTimeout> | undefined
+
+  function open(): void {
+    if (closed)
+      return
+    const target = new URL(url)
+    if (lastEventId)
+      target.searchParams.set(LAST_EVENT_ID_PARAM, lastEventId)
+    // No credentials: a cross-origin stream then needs only an exact Access-Control-Allow-Origin.
+    const es = source = new EventSource(target)
+    for (const name of events) {
+      es.addEventListener(name, (event) => {
+        const { data, lastEventId: id } = event as MessageEvent<string>
+        if (id)
+          lastEventId = id
+        arm()
+        let payload: unknown
+        try {
+          payload = data ? JSON.parse(data) : {}
+        }
+        catch {
+          payload = data
+        }
+        if (name === 'hello') {
+          up = true
+          attempt = 0
+          heartbeatMs = Number((payload as { heartbeatMs?: number }).heartbeatMs) || heartbeatMs
+          arm()
+        }
+        onEvent(name, payload)
+      })
+    }
+    es.onerror = () => fail(es.readyState === EventSource.CLOSED ? 'the server refused the stream' : 'the stream broke')
+    arm()
+  }
+
+  /** Restarts the silence timer; also covers a connect that never answers. */
+  function arm(): void {
+    clearTimeout(watchdog)
+    watchdog = setTimeout(fail, heartbeatMs * WATCHDOG_HEARTBEATS, `no event for ${heartbeatMs * WATCHDOG_HEARTBEATS} ms`)
+  }
+
+  function fail(reason: string): void {
+    clearTimeout(watchdog)
+    source?.close()
+    source = undefined
+    if (up) {
+      up = false
+      onDown()
+    }
+    if (closed || retry)
+      return
+    const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt++)
+    const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2)
+    log(`${reason}; reconnecting in ${delay} ms`)
+    retry = setTimeout(() => {
+      retry = undefined
+      whenVisible(open)
+    }, delay)
+  }
+
+  open()
+  return {
+    close() {
+      closed = true
+      clearTimeout(watchdog)
+      clearTimeout(retry)
+      source?.close()
+    },
+  }
+}
+
+/** Runs `fn` now, or once the tab is visible again: a hidden tab does not hammer a server that is down. */
+function whenVisible(fn: () => void): void {
+  if (!document.hidden)
+    return fn()
+  document.addEventListener('visibilitychange', function listener() {
+    if (!document.hidden) {
+      document.removeEventListener('visibilitychange', listener)
+      fn()
+    }
+  })
+}

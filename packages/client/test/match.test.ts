@@ -1,0 +1,71 @@
+import type { SheetRef } from '../src/match'
+import { describe, expect, it } from 'vitest'
+import { bestMatches, planReload } from '../src/match'
+
+function link(url: string, extra: Partial<SheetRef<string>> = {}): SheetRef<string> {
+  return { owner: url, url: `http://page.test${url}`, imported: false, ...extra }
+}
+function imported(owner: string, url: string): SheetRef<string> {
+  return { owner, url: `http://page.test${url}`, imported: true }
+}
+
+describe('bestMatches', () => {
+  it('picks the longest common trailing path', () => {
+    const refs = [link('/a/app.css'), link('/b/app.css'), link('/static/b/app.css?v=1')]
+    expect(bestMatches('/b/app.css', refs).map(r => r.owner)).toEqual(['/b/app.css', '/static/b/app.css?v=1'])
+    expect(bestMatches('/x/a/app.css', refs).map(r => r.owner)).toEqual(['/a/app.css'])
+  })
+
+  it('matches behind a base path and on another origin', () => {
+    const refs = [{ owner: 'cdn', url: 'http://cdn.test:8080/prefix/css/app.css', imported: false }]
+    expect(bestMatches('/css/app.css', refs)).toHaveLength(1)
+  })
+
+  it('needs at least the file name', () => {
+    expect(bestMatches('/css/app.css', [link('/css/other.css')])).toEqual([])
+  })
+})
+
+describe('planReload', () => {
+  const refs = [
+    link('/css/base.css'),
+    link('/css/theme.css'),
+    link('/css/main.css'),
+    imported('/css/main.css', '/css/partials/colors.css'),
+    imported('<style>', '/css/partials/inline.css'),
+    link('/css/frozen.css', { frozen: true }),
+    link('/assets/app.3f2a.css'),
+  ]
+
+  it('reloads only the changed sheet', () => {
+    expect(planReload(['/css/theme.css'], [], refs)).toEqual({ matched: true, jobs: [{ owner: '/css/theme.css', imports: [] }] })
+  })
+
+  it('reloads the owner of an imported partial and lists the partial', () => {
+    expect(planReload(['/css/partials/colors.css', '/css/partials/inline.css'], [], refs).jobs).toEqual([
+      { owner: '/css/main.css', imports: ['http://page.test/css/partials/colors.css'] },
+      { owner: '<style>', imports: ['http://page.test/css/partials/inline.css'] },
+    ])
+  })
+
+  it('points a renamed output at its new URL', () => {
+    const plan = planReload(['/assets/app.9c1d.css'], [{ from: '/assets/app.3f2a.css', to: '/assets/app.9c1d.css' }], refs)
+    expect(plan).toEqual({ matched: true, jobs: [{ owner: '/assets/app.3f2a.css', href: 'http://page.test/assets/app.9c1d.css', imports: [] }] })
+  })
+
+  it('never touches data-no-reload, yet counts it as matched (no fallback)', () => {
+    expect(planReload(['/css/frozen.css'], [], refs)).toEqual({ matched: true, jobs: [] })
+    expect(planReload([], [], refs).jobs.map(j => j.owner)).not.toContain('/css/frozen.css')
+  })
+
+  it('reloads everything for an empty list, imports included', () => {
+    const plan = planReload([], [], refs)
+    expect(plan.matched).toBe(true)
+    expect(plan.jobs.map(j => j.owner)).toEqual(['/css/base.css', '/css/theme.css', '/css/main.css', '<style>', '/assets/app.3f2a.css'])
+    expect(plan.jobs.find(j => j.owner === '<style>')!.imports).toEqual(['http://page.test/css/partials/inline.css'])
+  })
+
+  it('reports no match so the caller can fall back', () => {
+    expect(planReload(['/css/missing.css'], [], refs)).toEqual({ matched: false, jobs: [] })
+  })
+})

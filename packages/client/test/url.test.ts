@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest'
+import { bustUrl, changedPath, commonTrailing, freshToken, renamedUrl, segments, unbustUrl } from '../src/url'
+
+describe('bustUrl', () => {
+  it('adds la=<token> and keeps the hash', () => {
+    expect(bustUrl('http://h/app.css', 't1')).toBe('http://h/app.css?la=t1')
+    expect(bustUrl('http://h/app.css#frag', 't1')).toBe('http://h/app.css?la=t1#frag')
+  })
+
+  it('keeps every other parameter exactly as written, in order', () => {
+    expect(bustUrl('http://h/app.css?v=1&theme=dark%20blue&x#h', 't')).toBe('http://h/app.css?v=1&theme=dark%20blue&x&la=t#h')
+  })
+
+  it('replaces its own parameter instead of piling up', () => {
+    const once = bustUrl('http://h/app.css?v=1#h', 'a')
+    expect(bustUrl(once, 'b')).toBe('http://h/app.css?v=1&la=b#h')
+    expect(bustUrl('/a.css?la&lab=1', 'c')).toBe('/a.css?lab=1&la=c')
+  })
+
+  it('unbustUrl gives back what the author wrote', () => {
+    expect(unbustUrl('http://h/app.css?v=1&la=x#h')).toBe('http://h/app.css?v=1#h')
+    expect(unbustUrl('http://h/app.css?la=x')).toBe('http://h/app.css')
+    expect(unbustUrl('http://h/app.css')).toBe('http://h/app.css')
+  })
+})
+
+describe('freshToken', () => {
+  it('is unique and URL-safe', () => {
+    const tokens = new Set(Array.from({ length: 1000 }, freshToken))
+    expect(tokens.size).toBe(1000)
+    for (const token of tokens)
+      expect(token).toMatch(/^[0-9a-z]+$/)
+  })
+})
+
+describe('changedPath', () => {
+  const origins = ['http://page.test:3000', 'http://127.0.0.1:35729']
+
+  it('takes paths and same-origin URLs, ignoring query and hash', () => {
+    expect(changedPath('/css/app.css', origins)).toBe('/css/app.css')
+    expect(changedPath('css/app.css?v=2#x', origins)).toBe('/css/app.css')
+    expect(changedPath('http://page.test:3000/a.css', origins)).toBe('/a.css')
+    expect(changedPath('http://127.0.0.1:35729/b.css', origins)).toBe('/b.css')
+  })
+
+  it('ignores other origins and schemes', () => {
+    expect(changedPath('http://evil.test/a.css', origins)).toBeUndefined()
+    expect(changedPath('//evil.test/a.css', origins)).toBeUndefined()
+    expect(changedPath('javascript:alert(1)', origins)).toBeUndefined()
+    expect(changedPath('data:text/css,a{}', origins)).toBeUndefined()
+  })
+})
+
+describe('commonTrailing', () => {
+  it('counts shared trailing segments, decoded', () => {
+    expect(commonTrailing(segments('/base/css/app.css'), segments('/css/app.css'))).toBe(2)
+    expect(commonTrailing(segments('/a/app.css'), segments('/b/app.css'))).toBe(1)
+    expect(commonTrailing(segments('/css/app.css'), segments('/css/other.css'))).toBe(0)
+    expect(commonTrailing(segments('/my%20dir/a.css'), segments('/my dir/a.css'))).toBe(2)
+  })
+})
+
+describe('renamedUrl', () => {
+  it('swaps the matched tail for the new name, behind a base path, keeping query and hash', () => {
+    expect(renamedUrl('http://h/base/assets/app.3f2a.css?v=1#x', '/assets/app.3f2a.css', '/assets/app.9c1d.css'))
+      .toBe('http://h/base/assets/app.9c1d.css?v=1#x')
+  })
+
+  it('works when only the file name matches', () => {
+    expect(renamedUrl('http://cdn/static/app.1.css', '/assets/app.1.css', '/assets/app.2.css')).toBe('http://cdn/static/app.2.css')
+  })
+
+  it('gives nothing when the link is another file', () => {
+    expect(renamedUrl('http://h/vendor.css', '/app.1.css', '/app.2.css')).toBeUndefined()
+  })
+})

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    // Pure logic only (URLs, matching): node is enough. Browser behaviour is tested in /test/client.
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+  },
+})
