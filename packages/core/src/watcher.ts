@@ -1,0 +1,317 @@
+import type { FSWatcher } from 'chokidar'
+import type { Stats } from 'node:fs'
+import type { Logger } from './logger'
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import process from 'node:process'
+import { watch } from 'chokidar'
+import picomatch from 'picomatch'
+
+export interface WatcherOptions {
+  /**
+   * Files, directories or globs to watch, relative to `cwd` or absolute. A directory reports every file under it;
+   * a glob only the files it matches; a leading `!` makes an entry an ignore pattern.
+   */
+  paths: string | string[]
+  /** @default process.cwd() */
+  cwd?: string
+  /**
+   * Coalescing window in ms: changes are collected until none arrived for this long (a burst is never held back
+   * longer than 10 windows), then reported in one `onChange` call.
+   * @default 20
+   */
+  debounceMs?: number
+  /** Poll instead of native events (Docker, WSL, network drives). @default false */
+  usePolling?: boolean
+  /** Poll interval in ms when polling. @default 100 */
+  pollInterval?: number
+  /** Extra ignore globs or paths, relative to `cwd` or absolute; node_modules and .git are always ignored. */
+  ignored?: string[]
+  logger: Logger
+  /**
+   * Called once per window with the changed files: absolute paths, sorted, de-duplicated, only files whose
+   * content hash changed (or that were deleted).
+   */
+  onChange: (files: string[]) => void
+}
+
+export interface Watcher {
+  /** Resolves when the initial scan is done and content hashes of existing files are recorded. */
+  ready: Promise<void>
+  /** Watch more paths/globs at runtime; their existing files are recorded, not reported. */
+  add: (paths: string | string[]) => void
+  /** Idempotent; stops everything, clears timers. */
+  close: () => Promise<void>
+}
+
+/** Not part of the API: lets tests reach the chokidar instances, e.g. to emit an error. */
+const CHOKIDAR_INSTANCES = Symbol.for('live-assets.watcher.chokidar')
+
+const ALWAYS_IGNORED = new Set(['node_modules', '.git'])
+
+/** chokidar drops a `change` that follows another for the same file within 50 ms, and has no trailing edge. */
+const CHOKIDAR_CHANGE_THROTTLE_MS = 50
+
+/** Read errors that just mean the file is gone; anything else is worth one warning. */
+const MISSING_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
+
+/** A checkout of thousands of files must not open them all at once (EMFILE). */
+const READ_CONCURRENCY = 32
+
+const ERROR_HINTS: Record<string, string> = {
+  ENOSPC: 'the system limit on file watchers is reached, so changes to some files are missed. Raise it (Linux: `sudo sysctl fs.inotify.max_user_watches=524288`), watch fewer files, or set `usePolling: true`',
+  EMFILE: 'too many open files, so changes to some files are missed. Raise the limit (`ulimit -n`), watch fewer files, or set `usePolling: true`',
+  EACCES: 'permission denied, so changes to those files are not reported. Make them readable by the dev server or add them to `ignored`',
+  EPERM: 'operation not permitted, so changes to those files are not reported. Make them readable by the dev server or add them to `ignored`',
+}
+
+interface Target {
+  /** The glob base, or the plain path itself. */
+  base: string
+  /** Tests a path relative to `base`, POSIX separators; absent for a plain path, which takes everything under it. */
+  isMatch?: (relative: string) => boolean
+}
+
+export function createWatcher(options: WatcherOptions): Watcher {
+  const { logger, onChange } = options
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  const debounceMs = options.debounceMs ?? 20
+  const pollInterval = options.pollInterval ?? 100
+  const ignores = (options.ignored ?? []).map(pattern => toTarget(pattern, cwd))
+  const instances: FSWatcher[] = []
+  const hashes = new Map<string, string>()
+  const reportedErrors = new Set<string>()
+  const unsettled = new Set<() => void>()
+  let closed = false
+  let closing: Promise<void> | undefined
+  // Hashing runs one batch at a time so that an older batch never overwrites a newer hash.
+  let queue = Promise.resolve()
+
+  const enqueue = (task: () => Promise<void>): Promise<void> => {
+    queue = queue.then(task).catch(error => logger.error(`[live-assets] The file watcher failed while handling a change: ${describe(error)}. Please report this with the stack trace.`))
+    return queue
+  }
+
+  const changes = createBatch(debounceMs, debounceMs * 10, files => void enqueue(() => report(files)))
+  const rechecks = createBatch(CHOKIDAR_CHANGE_THROTTLE_MS, CHOKIDAR_CHANGE_THROTTLE_MS * 10, files => files.forEach(changes.add))
+
+  function warnOnce(error: unknown, what: string): void {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? describe(error)
+    if (closed || reportedErrors.has(code))
+      return
+    reportedErrors.add(code)
+    const hint = ERROR_HINTS[code] ?? 'some changes may be missed. If this keeps happening, set `usePolling: true`'
+    logger.warn(`[live-assets] The file watcher could not ${what} (${describe(error)}): ${hint}. Watching continues; further ${code} errors are not shown.`)
+  }
+
+  async function hashFile(file: string): Promise<string | undefined> {
+    try {
+      return createHash('sha1').update(await readFile(file)).digest('base64')
+    }
+    catch (error) {
+      if (!MISSING_CODES.has((error as NodeJS.ErrnoException).code ?? ''))
+        warnOnce(error, `read ${file}`)
+      return undefined
+    }
+  }
+
+  async function report(files: string[]): Promise<void> {
+    const changed: string[] = []
+    await inChunks(files, async (file) => {
+      const hash = await hashFile(file)
+      if (hash === hashes.get(file))
+        return
+      if (hash === undefined)
+        hashes.delete(file)
+      else
+        hashes.set(file, hash)
+      changed.push(file)
+    })
+    if (closed || changed.length === 0)
+      return
+    try {
+      onChange(changed.sort())
+    }
+    catch (error) {
+      logger.error(`[live-assets] The onChange callback threw for ${changed.join(', ')}: ${describe(error)}. The watcher keeps running; fix the callback.`)
+    }
+  }
+
+  function start(patterns: string[]): Promise<void> {
+    const targets = patterns.filter(p => !p.startsWith('!')).map(p => toTarget(p, cwd))
+    ignores.push(...patterns.filter(p => p.startsWith('!')).map(p => toTarget(p.slice(1), cwd)))
+    if (closed || targets.length === 0)
+      return Promise.resolve()
+
+    const wanted = (file: string): boolean =>
+      !ignores.some(t => isUnder(t, file)) && targets.some(t => isUnder(t, file) && !hasIgnoredSegment(t.base, file))
+    const entered = (dir: string): boolean =>
+      !ignores.some(t => isUnder(t, dir)) && targets.some(t =>
+        // the parent of the base is a root (see below); chokidar climbs further up while it does not exist yet
+        isWithin(dir, path.dirname(t.base)) || (isWithin(t.base, dir) && !hasIgnoredSegment(t.base, dir)))
+
+    const initial = new Set<string>()
+    let scanned = false
+    // chokidar only notices a deleted path coming back when it watches the parent directory (`rm -rf dist` before a
+    // build, delete-and-recreate of a watched file), so it starts one level up and `ignored` keeps the siblings out.
+    const instance = watch(unique(targets.map(t => path.dirname(t.base))), {
+      // Without stats chokidar cannot tell files from directories yet; it asks again with stats.
+      ignored: (file: string, stats?: Stats) => stats !== undefined && (stats.isFile() ? !wanted(path.resolve(file)) : !entered(path.resolve(file))),
+      usePolling: options.usePolling ?? false,
+      interval: pollInterval,
+      // fonts and images too: chokidar polls "binary" extensions three times slower by default
+      binaryInterval: pollInterval,
+    })
+    instances.push(instance)
+
+    instance.on('error', error => warnOnce(error, 'watch some files'))
+    instance.on('all', (event, eventPath) => {
+      const file = path.resolve(eventPath)
+      if (event === 'addDir' || event === 'unlinkDir' || !wanted(file))
+        return
+      if (!scanned) {
+        if (event === 'unlink')
+          initial.delete(file)
+        else
+          initial.add(file)
+        return
+      }
+      changes.add(file)
+      if (event === 'change')
+        rechecks.add(file)
+    })
+
+    return new Promise<void>((resolve) => {
+      // close() before the scan ends must not leave `ready` pending
+      unsettled.add(resolve)
+      instance.once('ready', () => {
+        scanned = true
+        void enqueue(() => inChunks([...initial], async (file) => {
+          const hash = await hashFile(file)
+          if (hash !== undefined)
+            hashes.set(file, hash)
+        })).then(() => {
+          unsettled.delete(resolve)
+          resolve()
+        })
+      })
+    })
+  }
+
+  const ready = start(toArray(options.paths))
+
+  const watcher: Watcher = {
+    ready,
+    add: paths => void start(toArray(paths)),
+    close: () => {
+      closing ??= (async () => {
+        closed = true
+        changes.clear()
+        rechecks.clear()
+        unsettled.forEach(resolve => resolve())
+        await Promise.all(instances.map(instance => instance.close()))
+        await queue
+      })()
+      return closing
+    },
+  }
+  Object.defineProperty(watcher, CHOKIDAR_INSTANCES, { value: instances })
+  return watcher
+}
+
+/**
+ * `/abs/app/assets/css/a.css` with root `/abs/app/assets` and urlBase `/assets` -> `/assets/css/a.css`
+ * (POSIX separators, urlBase normalised to start with `/` and have no trailing slash; files outside root map to
+ * `urlBase + '/' + basename`).
+ */
+export function fileToUrlPath(file: string, root: string, urlBase: string): string {
+  const from = toPosix(file)
+  const relative = path.posix.relative(toPosix(root), from)
+  const inside = relative !== '' && relative !== '..' && !relative.startsWith('../') && !path.posix.isAbsolute(relative)
+  const base = `/${toPosix(urlBase)}`.replace(/\/{2,}/g, '/').replace(/\/$/, '')
+  return `${base}/${inside ? relative : path.posix.basename(from)}`
+}
+
+/** The static directory part of a glob or path (picomatch.scan base), resolved against cwd: used as the default root. */
+export function globBase(pattern: string, cwd: string): string {
+  return path.resolve(cwd, picomatch.scan(toPosix(pattern)).base)
+}
+
+function toTarget(pattern: string, cwd: string): Target {
+  const { base, glob, isGlob } = picomatch.scan(toPosix(pattern))
+  const resolved = path.resolve(cwd, base)
+  // `dot` so that a glob agrees with a plain directory, which reports dotfiles too
+  return isGlob ? { base: resolved, isMatch: picomatch(glob, { dot: true }) } : { base: resolved }
+}
+
+function isUnder(target: Target, file: string): boolean {
+  if (!isWithin(target.base, file))
+    return false
+  return target.isMatch?.(toPosix(path.relative(target.base, file))) ?? true
+}
+
+/** node_modules and .git are skipped below a target's base, not above it: watching inside node_modules on purpose works. */
+function hasIgnoredSegment(base: string, file: string): boolean {
+  return path.relative(base, file).split(path.sep).some(segment => ALWAYS_IGNORED.has(segment))
+}
+
+function isWithin(parent: string, child: string): boolean {
+  const relative = path.relative(parent, child)
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
+}
+
+interface Batch {
+  add: (file: string) => void
+  clear: () => void
+}
+
+/** Collects paths and hands them over once none arrived for `delayMs`, or `maxWaitMs` after the first. */
+function createBatch(delayMs: number, maxWaitMs: number, flush: (files: string[]) => void): Batch {
+  let files = new Set<string>()
+  let timer: NodeJS.Timeout | undefined
+  let deadline = 0
+  return {
+    add: (file: string): void => {
+      files.add(file)
+      const now = Date.now()
+      if (timer === undefined)
+        deadline = now + maxWaitMs
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        const batch = [...files]
+        files = new Set()
+        timer = undefined
+        flush(batch)
+      }, Math.max(0, Math.min(delayMs, deadline - now)))
+      timer.unref()
+    },
+    clear: (): void => {
+      clearTimeout(timer)
+      timer = undefined
+      files.clear()
+    },
+  }
+}
+
+async function inChunks(files: string[], task: (file: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < files.length; i += READ_CONCURRENCY)
+    await Promise.all(files.slice(i, i + READ_CONCURRENCY).map(task))
+}
+
+/** Backslashes are separators too, so that Windows paths pasted into a config work; escape glob characters with `[]`. */
+function toPosix(value: string): string {
+  return value.replace(/\\/g, '/')
+}
+
+function toArray(paths: string | string[]): string[] {
+  return Array.isArray(paths) ? paths : [paths]
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)]
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
