@@ -1,4 +1,7 @@
-/** Where live-assets writes its messages; adapters pass the bundler's own logger. */
+/**
+ * Where live-assets writes its messages; adapters pass the bundler's own logger. Messages come without
+ * the `[live-assets]` prefix: each logger adds it once, in its own style.
+ */
 export interface Logger {
   info: (message: string) => void
   warn: (message: string) => void

@@ -89,7 +89,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
   let queue = Promise.resolve()
 
   const enqueue = (task: () => Promise<void>): Promise<void> => {
-    queue = queue.then(task).catch(error => logger.error(`[live-assets] The file watcher failed while handling a change: ${describe(error)}. Please report this with the stack trace.`))
+    queue = queue.then(task).catch(error => logger.error(`the file watcher failed while handling a change: ${describe(error)}. Please report this with the stack trace.`))
     return queue
   }
 
@@ -102,7 +102,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
       return
     reportedErrors.add(code)
     const hint = ERROR_HINTS[code] ?? 'some changes may be missed. If this keeps happening, set `usePolling: true`'
-    logger.warn(`[live-assets] The file watcher could not ${what} (${describe(error)}): ${hint}. Watching continues; further ${code} errors are not shown.`)
+    logger.warn(`the file watcher could not ${what} (${describe(error)}): ${hint}. Watching continues; further ${code} errors are not shown.`)
   }
 
   async function hashFile(file: string): Promise<string | undefined> {
@@ -134,7 +134,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
       onChange(changed.sort())
     }
     catch (error) {
-      logger.error(`[live-assets] The onChange callback threw for ${changed.join(', ')}: ${describe(error)}. The watcher keeps running; fix the callback.`)
+      logger.error(`the onChange callback threw for ${changed.join(', ')}: ${describe(error)}. The watcher keeps running; fix the callback.`)
     }
   }
 
@@ -230,7 +230,9 @@ export function fileToUrlPath(file: string, root: string, urlBase: string): stri
   const relative = path.posix.relative(toPosix(root), from)
   const inside = relative !== '' && relative !== '..' && !relative.startsWith('../') && !path.posix.isAbsolute(relative)
   const base = `/${toPosix(urlBase)}`.replace(/\/{2,}/g, '/').replace(/\/$/, '')
-  return `${base}/${inside ? relative : path.posix.basename(from)}`
+  // Percent-encoded, as the page requests it: `a b.css` is `/a%20b.css` in a link's URL.
+  const encoded = (inside ? relative : path.posix.basename(from)).split('/').map(encodeURIComponent).join('/')
+  return `${base}/${encoded}`
 }
 
 /** The static directory part of a glob or path (picomatch.scan base), resolved against cwd: used as the default root. */

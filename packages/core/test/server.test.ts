@@ -1,5 +1,8 @@
 import type { LiveServer, LiveServerOptions } from '../src'
+import { mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLiveServer, silentLogger } from '../src'
 import { fetchRaw, openStream, waitFor } from './helpers'
@@ -221,5 +224,31 @@ describe('ports', () => {
   it('listens on loopback by default', async () => {
     const server = await start()
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+  })
+})
+
+describe('watching', () => {
+  it('publishes changed stylesheets as URL paths, reloads for `reload` globs, and stays quiet for unchanged saves', async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), 'live-assets-server-')))
+    await mkdir(join(dir, 'assets/css'), { recursive: true })
+    await writeFile(join(dir, 'assets/css/app.css'), 'body { color: red }')
+    await writeFile(join(dir, 'assets/css/other.css'), 'p { color: red }')
+    await writeFile(join(dir, 'index.html'), '<p>1</p>')
+    const server = await start({ watch: { cwd: dir, paths: ['assets/**/*.css', '*.html'], root: join(dir, 'assets'), urlBase: '/static', reload: ['*.html'] } })
+    const stream = await openStream(events(server))
+    await waitFor(() => stream.events.length === 1)
+
+    await writeFile(join(dir, 'assets/css/app.css'), 'body { color: blue }')
+    await waitFor(() => stream.events.length === 2, 5000, 'reloadCSS')
+    expect(stream.events[1]).toMatchObject({ event: 'reloadCSS', data: '{"files":["/static/css/app.css"]}' })
+
+    await writeFile(join(dir, 'assets/css/app.css'), 'body { color: blue }')
+    await writeFile(join(dir, 'index.html'), '<p>2</p>')
+    await waitFor(() => stream.events.length === 3, 5000, 'reload')
+    expect(stream.events[2]).toMatchObject({ event: 'reload' })
+    await writeFile(join(dir, 'assets/css/other.css'), 'p { color: blue }')
+    await waitFor(() => stream.events.length === 4, 5000, 'second reloadCSS')
+    expect(JSON.parse(stream.events[3].data)).toEqual({ files: ['/static/css/other.css'] })
+    stream.close()
   })
 })

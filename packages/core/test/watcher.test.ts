@@ -227,7 +227,7 @@ describe('createWatcher', () => {
 
     expect(h.warnings).toHaveLength(3)
     for (const warning of h.warnings) {
-      expect(warning).toMatch(/^\[live-assets\] /)
+      expect(warning).toMatch(/^the file watcher could not /)
       expect(warning).not.toContain('\n')
     }
     expect(h.warnings[0]).toContain('ENOSPC')
@@ -256,6 +256,7 @@ describe('fileToUrlPath', () => {
     expect(fileToUrlPath('/abs/app/a.css', '/abs/app', '/')).toBe('/a.css')
     expect(fileToUrlPath('/abs/app/a.css', '/abs/app', '')).toBe('/a.css')
     expect(fileToUrlPath('/abs/app/a.css', '/abs/app', '//static//')).toBe('/static/a.css')
+    expect(fileToUrlPath('/abs/app/my sheets/a b#1.css', '/abs/app', '/')).toBe('/my%20sheets/a%20b%231.css')
   })
 
   it('maps a file outside the root, or the root itself, to its basename', () => {
