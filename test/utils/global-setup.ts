@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node'
 import { existsSync } from 'node:fs'
+import process from 'node:process'
 import { chromium } from 'playwright-core'
 
 /** Chromium is found through `CHROME_PATH`, else Debian's `/usr/bin/chromium`. */

@@ -64,8 +64,9 @@ export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string,
     const clone = owner.cloneNode(true) as Owner
     const media = owner.getAttribute('media')
     clone.media = 'not all'
+    // The attribute, not the resolved `href`: a relative URL stays relative, as its author wrote it.
     if (clone instanceof HTMLLinkElement)
-      clone.href = bustUrl(job.href ?? (owner as HTMLLinkElement).href, token)
+      clone.setAttribute('href', bustUrl(job.href ?? owner.getAttribute('href')!, token))
     pendingClones.add(clone)
     const result = await new Promise<'load' | 'error' | 'superseded'>((resolve) => {
       const timer = setTimeout(done, LOAD_TIMEOUT_MS, 'error')

@@ -1,0 +1,173 @@
+import type { ServerResponse } from 'node:http'
+import type { LivePage } from '../utils/live-page'
+import type { Site, SiteOptions } from '../utils/site'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { openPage, reportDurations } from '../utils/live-page'
+import { startSite } from '../utils/site'
+
+const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url))
+const EVENTS_PATH = '/__live_assets/events'
+
+let site: Site
+let live: LivePage
+
+async function open(path: string, options: Omit<SiteOptions, 'fixtures'> = {}): Promise<LivePage> {
+  site = await startSite({ fixtures, ...options })
+  live = await openPage(site.url(path))
+  return live
+}
+
+afterEach(async () => {
+  await live?.close()
+  await site?.close()
+})
+afterAll(() => reportDurations('connection'))
+
+function refetches(path: string): number {
+  return site.page.requests.filter(r => r.path === path && r.search.has('la')).length
+}
+
+describe('the connection', () => {
+  it('works for a page on another origin than the live server', async () => {
+    await open('/index.html', { mode: 'cross-origin' })
+    expect(site.page.liveOrigin).not.toBe(site.page.url)
+    // The client came from the live server, not from the page server.
+    expect(site.page.count('/__live_assets/client.js')).toBe(0)
+    await site.write('css/other.css', '#o { color: rgb(0, 0, 77); }')
+    site.publish('reloadCSS', { files: ['/css/other.css'] })
+    await live.waitForEvents('after-swap', 1)
+    expect(await live.style('#o', 'color')).toBe('rgb(0, 0, 77)')
+    expect(site.handler.broadcaster.stats().subscribers).toBe(1)
+  })
+
+  it('reconnects after the server was down for a few seconds; a new epoch refreshes every sheet once', async () => {
+    await open('/index.html', { mode: 'cross-origin' })
+    const failures: string[] = []
+    live.page.on('requestfailed', (request) => {
+      if (request.url().includes(EVENTS_PATH))
+        failures.push(request.url())
+    })
+    const epoch = site.handler.broadcaster.epoch
+    await site.stopLive()
+    await live.waitForEvents('disconnect', 1)
+    // Down long enough for the backoff to take several failed attempts (about 0.25 + 0.5 + 1 s).
+    await expect.poll(() => failures.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3)
+    await site.startLive()
+    expect(site.handler.broadcaster.epoch).not.toBe(epoch)
+    await live.waitForEvents('connect', 2, 20_000)
+    await live.waitForEvents('after-swap', 1)
+    // The server also answers the old-epoch id with "refresh everything": still only one refresh.
+    site.publish('reloadCSS', { files: ['/css/other.css'] })
+    await live.waitForEvents('after-swap', 2)
+    expect([refetches('/css/base.css'), refetches('/css/theme.css'), refetches('/css/other.css')]).toEqual([1, 1, 2])
+    expect((await live.events('after-swap'))[0].files).toHaveLength(3)
+    expect(site.page.count('/index.html')).toBe(1)
+    expect(await live.sentinel()).toBe(live.firstSentinel)
+    // Reconnect attempts carried the last event id of the old epoch.
+    expect(failures.every(url => new URL(url).searchParams.get('lastEventId')?.startsWith(`${epoch}-`))).toBe(true)
+  })
+
+  it('gets what it missed during a short disconnect, exactly once', async () => {
+    site = await startSite({ fixtures })
+    const streams = new Set<ServerResponse>()
+    const reconnects: URLSearchParams[] = []
+    let hold = true
+    site.page.route((_req, res, url) => {
+      if (url.pathname !== EVENTS_PATH)
+        return false
+      if (streams.size) {
+        reconnects.push(url.searchParams)
+        if (hold) {
+          res.writeHead(503, { 'Content-Type': 'text/plain' }).end('hold on')
+          return true
+        }
+      }
+      streams.add(res)
+      return false
+    })
+    live = await openPage(site.url('/index.html'))
+    expect(streams.size).toBe(1)
+
+    // A short disconnect: the server loses the stream and refuses reconnects for a moment.
+    for (const res of streams)
+      res.destroy()
+    await live.waitForEvents('disconnect', 1)
+    await expect.poll(() => site.handler.broadcaster.stats().subscribers).toBe(0)
+    await site.write('css/other.css', '#o { color: rgb(0, 0, 66); }')
+    const missed = site.publish('reloadCSS', { files: ['/css/other.css'] })
+    await expect.poll(() => reconnects.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1)
+    expect(await live.events('after-swap')).toEqual([])
+    hold = false
+    await live.waitForEvents('connect', 2, 20_000)
+    await live.waitForEvents('after-swap', 1)
+    expect(await live.style('#o', 'color')).toBe('rgb(0, 0, 66)')
+    // A marker after the replay: anything replayed twice would have been swapped by now.
+    site.publish('reloadCSS', { files: ['/css/base.css'] })
+    await live.waitForEvents('after-swap', 2)
+    expect((await live.events('after-swap')).map(d => d.files)).toEqual([[`${site.page.url}/css/other.css`], [`${site.page.url}/css/base.css`]])
+    expect([refetches('/css/base.css'), refetches('/css/theme.css'), refetches('/css/other.css')]).toEqual([1, 0, 1])
+    const [epoch, seq] = missed.split('-')
+    expect(reconnects.at(-1)!.get('lastEventId')).toBe(`${epoch}-${Number(seq) - 1}`)
+    expect(await live.sentinel()).toBe(live.firstSentinel)
+  })
+
+  it('recreates a stream that stays open but silent (watchdog: 2.5 heartbeats)', async () => {
+    site = await startSite({ fixtures, live: { heartbeatMs: 200 } })
+    const opened: { at: number, closedAt?: number, lastEventId: string | null }[] = []
+    site.page.route((req, res, url) => {
+      if (url.pathname !== EVENTS_PATH)
+        return false
+      // A stream that says hello and then nothing, not even pings: a stalled proxy.
+      const stream: (typeof opened)[number] = { at: Date.now(), lastEventId: url.searchParams.get('lastEventId') }
+      opened.push(stream)
+      req.on('close', () => stream.closedAt = Date.now())
+      res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' })
+      res.write(`retry: 60000\n\nid: silent-${opened.length}\nevent: hello\ndata: {"epoch":"silent","heartbeatMs":200,"version":"0.0.0"}\n\n`)
+      return true
+    })
+    live = await openPage(site.url('/index.html'))
+    await expect.poll(() => opened.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3)
+    const [first, second] = opened
+    // The client closed the silent stream itself, after about 2.5 x 200 ms without events.
+    expect(first.closedAt).toBeDefined()
+    expect(first.closedAt! - first.at).toBeGreaterThanOrEqual(450)
+    expect(first.closedAt! - first.at).toBeLessThan(2000)
+    expect(second.lastEventId).toBe('silent-1')
+    expect(await live.events('disconnect')).not.toHaveLength(0)
+    expect(await live.sentinel()).toBe(live.firstSentinel)
+  })
+
+  it('keeps a stream with regular pings', async () => {
+    site = await startSite({ fixtures, live: { heartbeatMs: 100 } })
+    let streams = 0
+    let pings = 0
+    site.page.route((_req, res, url) => {
+      if (url.pathname === EVENTS_PATH) {
+        streams++
+        const write = res.write.bind(res) as (chunk: string) => boolean
+        res.write = ((chunk: string) => {
+          pings += String(chunk).split('event: ping').length - 1
+          return write(chunk)
+        }) as typeof res.write
+      }
+      return false
+    })
+    live = await openPage(site.url('/index.html'))
+    await expect.poll(() => pings, { timeout: 10_000 }).toBeGreaterThanOrEqual(12)
+    expect(streams).toBe(1)
+    expect(await live.events('disconnect')).toEqual([])
+  })
+
+  it('opens one connection with one set of listeners when the script is loaded twice', async () => {
+    await open('/double.html')
+    expect(site.page.count('/__live_assets/client.js')).toBe(2)
+    site.publish('reloadCSS', { files: ['/css/base.css'] })
+    await live.waitForEvents('after-swap', 1)
+    expect(site.handler.broadcaster.stats().subscribers).toBe(1)
+    expect(site.page.count(EVENTS_PATH)).toBe(1)
+    expect(refetches('/css/base.css')).toBe(1)
+    expect(live.console.filter(line => line.includes('swapped'))).toHaveLength(1)
+    expect(await live.events('after-swap')).toHaveLength(1)
+  })
+})

@@ -1,0 +1,108 @@
+import type { BrowserContext, Page } from 'playwright-core'
+import { getBrowser } from './browser'
+
+export interface RecordedEvent {
+  name: string
+  detail: any
+}
+
+declare global {
+  interface Window {
+    /** Set once per document: a reload gives a new value. */
+    __sentinel: number
+    /** Every `live-assets:*` event, in order. */
+    __la: RecordedEvent[]
+    /** Computed styles sampled on every animation frame, see `sampleFrames`. */
+    __frames: string[][]
+  }
+}
+
+export interface LivePage {
+  page: Page
+  context: BrowserContext
+  /** Console lines of the page, in order. */
+  console: string[]
+  /** The `window` sentinel of the first load; compare with `sentinel()` to prove there was no reload. */
+  firstSentinel: number
+  sentinel: () => Promise<number>
+  /** Details of the `live-assets:<name>` events so far. */
+  events: (name: string) => Promise<any[]>
+  /** Waits until `live-assets:<name>` has fired `count` times in total. */
+  waitForEvents: (name: string, count: number, timeout?: number) => Promise<void>
+  /** `getComputedStyle(selector)[property]`. */
+  style: (selector: string, property: string) => Promise<string>
+  close: () => Promise<void>
+}
+
+/** Swap durations seen by every page of this test file, for the report. */
+export const swapDurations: number[] = []
+
+const EVENT_NAMES = ['connect', 'disconnect', 'before-swap', 'after-swap', 'error']
+
+/** Opens `url` in a fresh context of the run's one Chromium and waits for the client to connect. */
+export async function openPage(url: string, { waitForConnect = true } = {}): Promise<LivePage> {
+  const browser = await getBrowser()
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.addInitScript((names) => {
+    window.__sentinel = Math.random()
+    window.__la = []
+    for (const name of names)
+      addEventListener(`live-assets:${name}`, event => window.__la.push({ name, detail: (event as CustomEvent).detail }))
+  }, EVENT_NAMES)
+  const lines: string[] = []
+  page.on('console', message => void lines.push(message.text()))
+  await page.goto(url)
+  if (waitForConnect)
+    await page.waitForFunction(() => window.__la.some(e => e.name === 'connect'), undefined, { timeout: 10_000 })
+  const firstSentinel = await page.evaluate(() => window.__sentinel)
+  const events = (name: string): Promise<any[]> =>
+    page.evaluate(n => window.__la.filter(e => e.name === n).map(e => e.detail), name)
+
+  return {
+    page,
+    context,
+    console: lines,
+    firstSentinel,
+    sentinel: () => page.evaluate(() => window.__sentinel),
+    events,
+    async waitForEvents(name, count, timeout = 10_000) {
+      await page.waitForFunction(([n, c]) => window.__la.filter(e => e.name === n).length >= c, [name, count] as const, { timeout })
+    },
+    style: (selector, property) => page.evaluate(([s, p]) => getComputedStyle(document.querySelector(s)!).getPropertyValue(p), [selector, property] as const),
+    async close() {
+      if (!page.isClosed()) {
+        try {
+          for (const detail of await events('after-swap'))
+            swapDurations.push(detail.durationMs)
+        }
+        catch {}
+      }
+      await context.close()
+    },
+  }
+}
+
+/**
+ * Records `property` of each selector on every animation frame into `window.__frames`, so a test
+ * can prove that no painted frame showed a state it should not.
+ */
+export async function sampleFrames(page: Page, selectors: string[], property: string): Promise<void> {
+  await page.evaluate(([sels, prop]) => {
+    window.__frames = []
+    const loop = (): void => {
+      window.__frames.push(sels.map(s => getComputedStyle(document.querySelector(s)!).getPropertyValue(prop)))
+      requestAnimationFrame(loop)
+    }
+    requestAnimationFrame(loop)
+  }, [selectors, property] as const)
+}
+
+/** Prints min / median / max of the swap durations of this file. */
+export function reportDurations(label: string): void {
+  if (!swapDurations.length)
+    return
+  const sorted = [...swapDurations].sort((a, b) => a - b)
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+  console.log(`[live-assets] ${label}: ${sorted.length} swaps, duration min ${sorted[0]} ms, median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${sorted.at(-1)} ms`)
+}

@@ -1,0 +1,85 @@
+import type { Handler, LiveAssetsOptions, LiveServer } from '@live-assets/core'
+import type { PageServer } from './page-server'
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createHandler, createLiveServer, silentLogger } from '@live-assets/core'
+import { startPageServer } from './page-server'
+
+export interface SiteOptions {
+  /** Directory of fixture pages and stylesheets; copied to a temp dir first. */
+  fixtures: string
+  /** Options of the live-assets handler or server. */
+  live?: LiveAssetsOptions
+  /**
+   * `same-origin`: live-assets mounted in the page server. `cross-origin`: a standalone live server
+   * on its own port beside the page server, with the page's origin in `allowedOrigins`.
+   */
+  mode?: 'same-origin' | 'cross-origin'
+}
+
+export interface Site {
+  page: PageServer
+  /** The handler answering `/__live_assets/*` right now (a restart replaces it). */
+  readonly handler: Handler
+  /** Publishes through the current handler. */
+  publish: (event: string, data?: unknown) => string
+  /** Cross-origin mode: stops the live server, keeping the page server up. */
+  stopLive: () => Promise<void>
+  /** Cross-origin mode: starts a new live server (a new epoch) on the same port. */
+  startLive: () => Promise<void>
+  /** Rewrites a file of the temp copy. */
+  write: (path: string, content: string) => Promise<void>
+  /** URL of a page on the page server. */
+  url: (path: string) => string
+  close: () => Promise<void>
+}
+
+/** A temp copy of the fixtures, served by a page server, with live-assets beside or inside it. */
+export async function startSite({ fixtures, live: liveOptions = {}, mode = 'same-origin' }: SiteOptions): Promise<Site> {
+  const root = await mkdtemp(join(tmpdir(), 'live-assets-client-'))
+  await cp(fixtures, root, { recursive: true })
+  const options: LiveAssetsOptions = { logger: silentLogger, ...liveOptions }
+  let live: LiveServer | undefined
+  let handler: Handler | undefined
+  let page: PageServer
+  let port = 0
+
+  async function startLive(): Promise<void> {
+    live = await createLiveServer({ ...options, port, allowedOrigins: [page.url] })
+    port = live.port
+    page.liveOrigin = live.url
+  }
+
+  if (mode === 'same-origin') {
+    handler = createHandler(options)
+    page = await startPageServer({ root, middleware: handler })
+  }
+  else {
+    page = await startPageServer({ root })
+    await startLive()
+  }
+
+  return {
+    page,
+    get handler() {
+      return live?.handler ?? handler!
+    },
+    publish(event, data) {
+      return (live?.handler ?? handler!).publish(event, data)
+    },
+    startLive,
+    async stopLive() {
+      await live?.close()
+      live = undefined
+    },
+    write: (path, content) => writeFile(join(root, path), content),
+    url: path => page.url + path,
+    async close() {
+      await live?.close()
+      handler?.close()
+      await page.close()
+      await rm(root, { recursive: true, force: true })
+    },
+  }
+}
