@@ -24,7 +24,7 @@ export interface Stream {
 /** Opens a real SSE stream and parses it as a browser would. */
 export function openStream(url: string, headers: Record<string, string> = {}): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+    const req = request(url, { headers: { Accept: 'text/event-stream', ...headers }, agent: false }, (res) => {
       const stream: Stream = { res, events: [], retry: undefined, raw: '', close: () => req.destroy() }
       const parser = createParser({
         onEvent: event => stream.events.push(event),
@@ -52,7 +52,7 @@ export interface Answer {
 /** One plain request; reads the whole body. */
 export function fetchRaw(url: string, init: { method?: string, headers?: Record<string, string>, body?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', headers: init.headers }, (res) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
