@@ -68,6 +68,43 @@ describe('the connection', () => {
     expect(failures.every(url => new URL(url).searchParams.get('lastEventId')?.startsWith(`${epoch}-`))).toBe(true)
   })
 
+  it('does not try to reconnect while the tab is hidden', async () => {
+    site = await startSite({ fixtures, mode: 'cross-origin' })
+    live = await openPage(site.url('/index.html'), {
+      // Headless tabs are always visible: let the test decide what document.hidden says.
+      beforeLoad: page => page.addInitScript(() => {
+        const w = window as unknown as { __hidden: boolean, __streams: number }
+        w.__hidden = false
+        w.__streams = 0
+        Object.defineProperty(Document.prototype, 'hidden', { get: () => w.__hidden })
+        const Native = EventSource
+        window.EventSource = class extends Native {
+          constructor(url: string | URL, init?: EventSourceInit) {
+            super(url, init)
+            w.__streams++
+          }
+        }
+      }),
+    })
+    const streams = (): Promise<number> => live.page.evaluate(() => (window as unknown as { __streams: number }).__streams)
+    expect(await streams()).toBe(1)
+    await live.page.evaluate(() => (window as unknown as { __hidden: boolean }).__hidden = true)
+    await site.stopLive()
+    await live.waitForEvents('disconnect', 1)
+    await site.startLive()
+    // A visible tab would be back within the first backoff step (at most 0.5 s); give it four times that.
+    await new Promise(resolve => setTimeout(resolve, 2000))
+    expect(await streams()).toBe(1)
+    expect(site.handler.broadcaster.stats().subscribers).toBe(0)
+    await live.page.evaluate(() => {
+      (window as unknown as { __hidden: boolean }).__hidden = false
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    await live.waitForEvents('connect', 2)
+    expect(await streams()).toBe(2)
+    await expect.poll(() => site.handler.broadcaster.stats().subscribers).toBe(1)
+  })
+
   it('gets what it missed during a short disconnect, exactly once', async () => {
     site = await startSite({ fixtures })
     const streams = new Set<ServerResponse>()
@@ -157,6 +194,19 @@ describe('the connection', () => {
     await expect.poll(() => pings, { timeout: 10_000 }).toBeGreaterThanOrEqual(12)
     expect(streams).toBe(1)
     expect(await live.events('disconnect')).toEqual([])
+  })
+
+  it('logs every event and decision with debug: true', async () => {
+    await open('/index.html', { live: { client: { debug: true } } })
+    site.publish('reloadCSS', { files: ['/css/other.css'] })
+    await live.waitForEvents('after-swap', 1)
+    expect(live.console).toEqual(expect.arrayContaining([
+      `[live-assets] connecting to ${site.page.url}/__live_assets/events`,
+      expect.stringMatching(/^\[live-assets\] hello \{"epoch":/),
+      '[live-assets] reloadCSS {"files":["/css/other.css"]}',
+      '[live-assets] swapping 1 sheet(s)',
+      expect.stringMatching(/^\[live-assets\] swapped other\.css in \d+ ms$/),
+    ]))
   })
 
   it('opens one connection with one set of listeners when the script is loaded twice', async () => {

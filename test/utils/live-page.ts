@@ -39,8 +39,14 @@ export const swapDurations: number[] = []
 
 const EVENT_NAMES = ['connect', 'disconnect', 'before-swap', 'after-swap', 'error']
 
+export interface OpenPageOptions {
+  waitForConnect?: boolean
+  /** Runs before navigation, e.g. to add an init script. */
+  beforeLoad?: (page: Page) => Promise<unknown>
+}
+
 /** Opens `url` in a fresh context of the run's one Chromium and waits for the client to connect. */
-export async function openPage(url: string, { waitForConnect = true } = {}): Promise<LivePage> {
+export async function openPage(url: string, { waitForConnect = true, beforeLoad }: OpenPageOptions = {}): Promise<LivePage> {
   const browser = await getBrowser()
   const context = await browser.newContext()
   const page = await context.newPage()
@@ -50,6 +56,7 @@ export async function openPage(url: string, { waitForConnect = true } = {}): Pro
     for (const name of names)
       addEventListener(`live-assets:${name}`, event => window.__la.push({ name, detail: (event as CustomEvent).detail }))
   }, EVENT_NAMES)
+  await beforeLoad?.(page)
   const lines: string[] = []
   page.on('console', message => void lines.push(message.text()))
   await page.goto(url)

@@ -1,6 +1,6 @@
 import type { ClientConfig, ErrorPayload, HelloPayload, ReloadCSSPayload, RenamedFile } from '../../core/src/protocol'
 import type { SwapOutcome } from './swap'
-import { EVENTS, ROUTES } from '../../core/src/protocol'
+import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS, EVENTS, ROUTES } from '../../core/src/protocol'
 import { connect } from './connection'
 import { planReload } from './match'
 import { hideOverlay, showOverlay } from './overlay'
@@ -51,7 +51,7 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
   if (existing)
     return existing
 
-  const url = new URL(config.base + ROUTES.events, config.origin ?? scriptUrl ?? location.href)
+  const url = new URL((config.base ?? DEFAULT_BASE) + ROUTES.events, config.origin ?? scriptUrl ?? location.href)
   const origins = [location.origin, url.origin]
   const debug = (message: string): void => {
     if (config.debug)
@@ -152,7 +152,8 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
   const connection = connect({
     url,
     events: Object.values(EVENTS),
-    heartbeatMs: config.heartbeatMs,
+    // A zero or missing heartbeat (a hand-written ESM config) would make the watchdog fire at once, forever.
+    heartbeatMs: config.heartbeatMs || DEFAULT_HEARTBEAT_MS,
     onEvent,
     onDown: () => {
       debug('disconnected')
