@@ -1,0 +1,155 @@
+import type { CliOptions } from '../src'
+import { describe, expect, it } from 'vitest'
+import { createCliLogger, FLAGS, formatHelp, parseCliArgs, toServerOptions, UsageError, withLoopbackAliases } from '../src'
+
+const required = ['--watch', 'app/assets/**/*.css', '--origin', 'http://localhost:3000']
+
+function options(...extra: string[]): CliOptions {
+  const command = parseCliArgs([...required, ...extra])
+  if (command.command !== 'start')
+    throw new Error(`expected start, got ${command.command}`)
+  return command.options
+}
+
+function usageError(argv: string[]): string {
+  try {
+    parseCliArgs(argv)
+  }
+  catch (error) {
+    expect(error).toBeInstanceOf(UsageError)
+    return (error as Error).message
+  }
+  throw new Error(`${argv.join(' ')} was accepted`)
+}
+
+describe('parseCliArgs', () => {
+  it('gives every flag its documented default', () => {
+    expect(options()).toEqual({
+      watch: ['app/assets/**/*.css'],
+      reload: [],
+      root: undefined,
+      base: '/',
+      origins: ['http://localhost:3000'],
+      port: 35729,
+      host: '127.0.0.1',
+      allowedHosts: [],
+      strictPort: true,
+      heartbeatMs: undefined,
+      poll: false,
+      debounceMs: undefined,
+      token: undefined,
+      fallback: 'stylesheets',
+      overlay: true,
+      debug: false,
+    })
+  })
+
+  it('reads every flag, in both value forms and with short names', () => {
+    const parsed = options('-w', 'lib/**/*.css', '--root=app', '--base', 'assets/', '--reload', 'views/**/*.erb', '--reload=*.html', '--origin', 'https://app.test:8443', '-p', '0', '--host', '0.0.0.0', '--allowed-host', '.App.test', '--no-strict-port', '--heartbeat', '5000', '--poll', '--debounce=0', '--token', 's3cret', '--fallback', 'page', '--no-overlay', '--debug')
+    expect(parsed).toEqual({
+      watch: ['app/assets/**/*.css', 'lib/**/*.css'],
+      reload: ['views/**/*.erb', '*.html'],
+      root: 'app',
+      base: '/assets',
+      origins: ['http://localhost:3000', 'https://app.test:8443'],
+      port: 0,
+      host: '0.0.0.0',
+      allowedHosts: ['.app.test'],
+      strictPort: false,
+      heartbeatMs: 5000,
+      poll: true,
+      debounceMs: 0,
+      token: 's3cret',
+      fallback: 'page',
+      overlay: false,
+      debug: true,
+    })
+  })
+
+  it('lets --help and --version win over everything else', () => {
+    expect(parseCliArgs(['--help'])).toEqual({ command: 'help' })
+    expect(parseCliArgs(['-h', '--port', 'x'])).toEqual({ command: 'help' })
+    expect(parseCliArgs(['--bogus', 'stray', '--help'])).toEqual({ command: 'help' })
+    expect(parseCliArgs(['-v'])).toEqual({ command: 'version' })
+  })
+
+  it('normalises --base and --origin', () => {
+    expect(options('--base', 'assets//css/').base).toBe('/assets/css')
+    expect(options('--base', '/').base).toBe('/')
+    expect(options('--origin', 'HTTP://LocalHost:3000/').origins).toEqual(['http://localhost:3000'])
+  })
+
+  it.each([
+    [['--watc', 'x'], /^unknown flag --watc: did you mean --watch\?/],
+    [['--frobnicate'], /^unknown flag --frobnicate: run live-assets --help/],
+    [[...required, '--port'], /^--port needs a value/],
+    [[...required, '--port', '--host', 'x'], /^--port needs a value/],
+    [[...required, '--port', 'abc'], /^--port must be a whole number from 0 to 65535; got "abc"/],
+    [[...required, '--port', '70000'], /^--port must be a whole number/],
+    [[...required, '--heartbeat', '0'], /^--heartbeat must be a whole number of at least 1/],
+    [[...required, '--debounce', '-5'], /^--debounce must be a whole number/],
+    [[...required, '--fallback', 'full'], /^--fallback must be one of stylesheets, page, none/],
+    [[...required, '--poll=yes'], /^--poll takes no value/],
+    [[...required, '--no-overlay=1'], /^--no-overlay takes no value/],
+    [[...required, '--no-watch'], /cannot be negated/],
+    [[...required, '--base', 'http://cdn.test/assets'], /^--base takes the URL path/],
+    [[...required, '--base', '/a?b'], /^--base must be a plain URL path/],
+    [[...required, '--base', '//cdn.test/assets'], /^--base takes the URL path/],
+    [[...required, '--token', 'a b'], /^--token must be printable ASCII/],
+    [[...required, '--allowed-host', 'http://x.test:80'], /^--allowed-host takes a host name/],
+    [['--watch', 'a.css'], /^--origin is required/],
+    [['--origin', 'http://localhost:3000'], /^nothing to watch/],
+    [[...required, '--origin', '*'], /not allowed: any website/],
+    [[...required, '--origin', 'localhost:3000'], /^--origin must be an http\(s\) origin/],
+    [[...required, '--origin', 'http://localhost:3000/admin'], /use --origin http:\/\/localhost:3000 instead/],
+    // what an unquoted glob becomes after the shell expanded it
+    [['--watch', 'a.css', 'b.css', '--origin', 'http://localhost:3000'], /^unexpected argument "b.css": quote globs/],
+    [['serve', ...required], /^unexpected argument "serve": every value needs its flag/],
+  ])('refuses %j with a message that says what to do', (argv, message) => {
+    expect(usageError(argv)).toMatch(message)
+  })
+})
+
+describe('formatHelp', () => {
+  it('documents every flag within 80 columns', () => {
+    const help = formatHelp('1.2.3')
+    for (const flag of FLAGS) {
+      expect(help).toContain(`--${flag.negatable ? '[no-]' : ''}${flag.name}`)
+      if (flag.short)
+        expect(help).toContain(`-${flag.short}, --${flag.name}`)
+    }
+    for (const line of help.split('\n'))
+      expect(line.length).toBeLessThanOrEqual(80)
+  })
+})
+
+describe('toServerOptions', () => {
+  it('maps the command line onto core options', () => {
+    const server = toServerOptions(options('--reload', '/proj/views/**/*.html', '--reload', './templates/*.njk', '--base', '/assets', '--poll', '--debounce', '50'), '/proj', createCliLogger())
+    expect(server).toMatchObject({
+      host: '127.0.0.1',
+      port: 35729,
+      strictPort: true,
+      client: { fallback: 'stylesheets', overlay: true, debug: false },
+      watch: {
+        paths: ['app/assets/**/*.css', 'views/**/*.html', 'templates/*.njk'],
+        cwd: '/proj',
+        root: '/proj/app/assets',
+        urlBase: '/assets',
+        reload: ['views/**/*.html', 'templates/*.njk'],
+        usePolling: true,
+        debounceMs: 50,
+      },
+    })
+    expect(toServerOptions(options('--root', 'app'), '/proj', createCliLogger()).watch?.root).toBe('/proj/app')
+  })
+
+  it('treats the loopback names of an allowed origin as the same page server', () => {
+    expect(withLoopbackAliases(['http://localhost:3000', 'https://app.test'])).toEqual([
+      'http://localhost:3000',
+      'https://app.test',
+      'http://127.0.0.1:3000',
+      'http://[::1]:3000',
+    ])
+  })
+})
