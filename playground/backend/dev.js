@@ -1,0 +1,72 @@
+// @ts-check
+/**
+ * `pnpm play:backend`: starts the page server, then the live-assets CLI beside it on another port (another
+ * origin), hands the `<script>` tag it prints to the layout, and prints the page URL. Extra arguments go to the
+ * CLI, e.g. `pnpm play:backend --debug`.
+ */
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import process from 'node:process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { startApp } from './app.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const require = createRequire(import.meta.url)
+const cliPackage = require.resolve('@live-assets/cli/package.json')
+const bin = path.join(path.dirname(cliPackage), require(cliPackage).bin['live-assets'])
+
+/** @param {number} port */
+async function startPageServer(port) {
+  try {
+    return await startApp({ dir: here, port })
+  }
+  catch (error) {
+    if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'EADDRINUSE')
+      throw error
+    console.warn(`[playground] port ${port} is taken; the page server takes a free one instead (set PORT to choose).`)
+    return startApp({ dir: here, port: 0 })
+  }
+}
+
+async function main() {
+  const app = await startPageServer(Number(process.env.PORT ?? 3000))
+
+  const cli = spawn(process.execPath, [
+    bin,
+    '--watch',
+    'assets/**/*.css',
+    '--base',
+    '/assets',
+    '--reload',
+    'views/**/*.html',
+    '--origin',
+    app.url,
+    '--no-strict-port',
+    ...process.argv.slice(2),
+  ], { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] })
+
+  createInterface({ input: /** @type {import('node:stream').Readable} */ (cli.stdout) }).on('line', (line) => {
+    console.log(line)
+    // What a user pastes into their layout by hand.
+    const tag = line.match(/<script src="[^"]+"><\/script>/)?.[0]
+    if (tag) {
+      app.setLiveAssetsTag(tag)
+      console.log(`[playground] page: ${app.url.replace('127.0.0.1', 'localhost')}/`)
+    }
+  })
+
+  cli.on('exit', async (code, signal) => {
+    await app.close()
+    process.exit(signal ? 0 : code ?? 1)
+  })
+
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM']))
+    process.on(signal, () => cli.kill(signal))
+}
+
+main().catch((error) => {
+  console.error(`[playground] could not start: ${error instanceof Error ? error.message : error}`)
+  process.exitCode = 1
+})
