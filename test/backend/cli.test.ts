@@ -1,0 +1,160 @@
+import type { CliProcess } from './utils'
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { copyPlayground, get, killAll, openStream, PLAYGROUND, runCli, startCli, stats, waitFor } from './utils'
+
+/** The flags the CLI promises; `--help` must document each one. */
+const FLAGS = ['--watch', '--root', '--base', '--reload', '--poll', '--debounce', '--origin', '--port', '--host', '--allowed-host', '--[no-]strict-port', '--heartbeat', '--token', '--fallback', '--[no-]overlay', '--debug', '--help', '--version']
+const PAGE = 'http://127.0.0.1:3000'
+const WATCH = ['--watch', 'assets/**/*.css', '--base', '/assets', '--origin', PAGE, '--port', '0']
+
+let playground: Awaited<ReturnType<typeof copyPlayground>>
+const started: CliProcess[] = []
+
+async function start(args: string[] = WATCH): Promise<CliProcess> {
+  const cli = await startCli(args, playground.dir)
+  started.push(cli)
+  return cli
+}
+
+beforeAll(async () => {
+  playground = await copyPlayground()
+})
+afterEach(async () => {
+  await Promise.all(started.splice(0).map(cli => cli.stop('SIGKILL')))
+})
+afterAll(async () => {
+  killAll()
+  await playground.remove()
+})
+
+describe('the command line', () => {
+  it('documents every flag in --help and exits 0', async () => {
+    const run = await runCli(['--help'])
+    expect(run.code).toBe(0)
+    expect(run.stderr).toBe('')
+    for (const flag of FLAGS)
+      expect(run.stdout).toContain(flag)
+    expect(run.stdout).toContain('live-assets --watch "app/assets/**/*.css" --base /assets')
+  })
+
+  it('prints its version', async () => {
+    const run = await runCli(['--version'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^\d+\.\d+\.\d+\n$/)
+  })
+
+  it.each([
+    [['--watc', 'assets/**/*.css'], /^\[live-assets\] unknown flag --watc: did you mean --watch\?/],
+    [[...WATCH, '--port', 'abc'], /^\[live-assets\] --port must be a whole number from 0 to 65535; got "abc"/],
+    [[...WATCH, '--fallback', 'sometimes'], /^\[live-assets\] --fallback must be one of stylesheets, page, none/],
+    [['--watch', 'assets/**/*.css'], /^\[live-assets\] --origin is required/],
+    [['--origin', PAGE], /^\[live-assets\] nothing to watch/],
+    [['--watch', 'assets/app.css', 'assets/layout.css', '--origin', PAGE], /^\[live-assets\] unexpected argument "assets\/layout.css": quote globs/],
+  ])('refuses %j with one [live-assets] line and exit code 2', async (args, message) => {
+    const run = await runCli(args)
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(message)
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('says how to get past a taken port, and moves on with --no-strict-port', async () => {
+    const first = await start()
+    const run = await runCli([...WATCH.slice(0, -1), String(first.port)], playground.dir)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(new RegExp(`^\\[live-assets\\] port ${first.port} on 127.0.0.1 is already in use.*--port.*--no-strict-port`))
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+
+    const second = await start([...WATCH.slice(0, -1), String(first.port), '--no-strict-port'])
+    expect(second.port).toBeGreaterThan(first.port)
+    expect(second.output()).toContain(`port ${first.port} is in use`)
+  })
+
+  it('prints where it listens, what it watches and the tag to paste', async () => {
+    const cli = await start([...WATCH, '--reload', 'views/**/*.html'])
+    const output = cli.output()
+    expect(cli.scriptTag).toBe(`<script src="${cli.endpoints}/client.js"></script>`)
+    expect(cli.endpoints).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__live_assets$/)
+    expect(output).toContain(`ready in`)
+    expect(output).toContain('watching assets/**/*.css: files under assets/ are requested as /assets/...')
+    expect(output).toContain('reloading the page when views/**/*.html changes')
+    expect(output).toContain(`pages allowed from ${PAGE} (and http://localhost:3000, http://[::1]:3000)`)
+    const client = await get(`${cli.endpoints}/client.js`)
+    expect(client.status).toBe(200)
+    expect(client.headers['content-type']).toMatch(/^text\/javascript/)
+  })
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('closes open streams and exits 0 promptly on %s', async (signal) => {
+    const cli = await start()
+    const stream = await openStream(`${cli.endpoints}/events`)
+    await waitFor(async () => (await stats(cli.endpoints)).subscribers === 1, 'the stream to be counted')
+    const exit = await cli.stop(signal)
+    stream.close()
+    console.log(`[backend] ${signal}: exited with ${exit.code} in ${exit.ms} ms`)
+    expect(exit).toMatchObject({ code: 0, signal: null })
+    expect(exit.ms).toBeLessThan(3000)
+  })
+})
+
+describe('origins', () => {
+  it('lets only the named page origins (and their loopback names) open the stream', async () => {
+    const cli = await start()
+    const events = `${cli.endpoints}/events`
+
+    for (const origin of [PAGE, 'http://localhost:3000']) {
+      const allowed = await get(events, { 'Origin': origin, 'Sec-Fetch-Site': 'same-site' })
+      expect(allowed.status).toBe(200)
+      expect(allowed.headers['access-control-allow-origin']).toBe(origin)
+    }
+    const peak = (await stats(cli.endpoints)).peakSubscribers
+    for (const origin of ['http://127.0.0.1:3001', 'https://127.0.0.1:3000', 'http://evil.example']) {
+      const refused = await get(events, { 'Origin': origin, 'Sec-Fetch-Site': 'cross-site' })
+      expect(refused.status).toBe(403)
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined()
+      expect(refused.body).toMatch(/^\[live-assets\] origin .* is not allowed/)
+    }
+    // refused before any subscriber existed
+    expect((await stats(cli.endpoints)).peakSubscribers).toBe(peak)
+  })
+})
+
+describe('pnpm play:backend', () => {
+  it('starts the page server and the CLI beside it, prints the page URL, and stops on SIGTERM', async () => {
+    // Runs in the real playground (it only reads there) because its node_modules link the CLI.
+    const child = spawn(process.execPath, [path.join(PLAYGROUND, 'dev.js'), '--port', '0'], {
+      cwd: PLAYGROUND,
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
+    try {
+      let output = ''
+      let pageUrl: string | undefined
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk
+      })
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        output += `${line}\n`
+        pageUrl ??= line.match(/^\[playground\] page: (\S+)/)?.[1]
+      })
+      await waitFor(() => pageUrl !== undefined, 'the page URL').catch((error) => {
+        throw new Error(`${(error as Error).message}; it printed:\n${output}`)
+      })
+      const page = await get(pageUrl!.replace('localhost', '127.0.0.1'))
+      expect(page.status).toBe(200)
+      const src = page.body.match(/<script src="([^"]+)"><\/script>\s*<\/body>/)?.[1]
+      expect(src).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__live_assets\/client\.js$/)
+      expect(new URL(src!).origin).not.toBe(new URL(pageUrl!).origin)
+      expect((await get(src!)).status).toBe(200)
+      expect(page.body).toMatch(/<link rel="stylesheet" href="\/assets\/app.css">\s*<link rel="stylesheet" href="\/assets\/layout.css">/)
+    }
+    finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+  })
+})
