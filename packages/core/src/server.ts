@@ -3,6 +3,7 @@ import type { Handler } from './handler'
 import type { LiveAssetsOptions } from './options'
 import type { Watcher, WatcherOptions } from './watcher'
 import { createServer } from 'node:http'
+import path from 'node:path'
 import process from 'node:process'
 import picomatch from 'picomatch'
 import { createHandler } from './handler'
@@ -24,8 +25,8 @@ export interface LiveServerWatchOptions extends Partial<Omit<WatcherOptions, 'lo
    */
   urlBase?: string
   /**
-   * Globs (relative to `cwd`) of files whose change reloads the whole page, e.g. `['**\/*.html']`.
-   * Stylesheets never do.
+   * Globs (relative to `cwd`) of files whose change reloads the whole page, e.g. `['views/**\/*.html']`.
+   * They are watched even if `paths` does not cover them. Stylesheets never reload the page.
    * @default []
    */
   reload?: string[]
@@ -109,30 +110,32 @@ export async function createLiveServer(options: LiveServerOptions = {}): Promise
 }
 
 function startWatching(watch: LiveServerWatchOptions, handler: Handler, logger: Handler['options']['logger']): Watcher {
-  const cwd = watch.cwd ?? process.cwd()
+  const cwd = path.resolve(watch.cwd ?? process.cwd())
   const paths = [watch.paths].flat()
-  const root = watch.root ?? globBase(paths[0], cwd)
+  const root = path.resolve(cwd, watch.root ?? globBase(paths[0], cwd))
   const urlBase = watch.urlBase ?? '/'
-  const reloads = picomatch(watch.reload?.length ? watch.reload : [], { dot: true })
+  const reloadGlobs = watch.reload ?? []
+  const isReload = picomatch(reloadGlobs.length ? reloadGlobs : ['!**'], { dot: true })
   return createWatcher({
     ...watch,
-    paths,
+    // A `reload` glob is watched even when `paths` does not cover it.
+    paths: [...paths, ...reloadGlobs],
     cwd,
     logger,
     onChange(files) {
-      const stylesheets = files.filter(file => STYLESHEET.test(file))
-      if (files.some(file => !STYLESHEET.test(file) && watch.reload?.length && reloads(relativePosix(cwd, file)))) {
-        handler.publish(EVENTS.reload, { reason: 'a watched file changed' })
+      const reloads = files.filter(file => !STYLESHEET.test(file) && isReload(path.relative(cwd, file).replace(/\\/g, '/')))
+      if (reloads.length) {
+        logger.info(`page reload: ${reloads.map(file => path.relative(cwd, file)).join(', ')} changed`)
+        handler.publish(EVENTS.reload, { reason: `${path.basename(reloads[0])} changed` })
         return
       }
-      if (stylesheets.length)
-        handler.publish(EVENTS.reloadCSS, { files: stylesheets.map(file => fileToUrlPath(file, root, urlBase)).sort() })
+      const urls = files.filter(file => STYLESHEET.test(file)).map(file => fileToUrlPath(file, root, urlBase)).sort()
+      if (urls.length) {
+        logger.info(`css update: ${urls.join(', ')} (${handler.broadcaster.stats().subscribers} pages)`)
+        handler.publish(EVENTS.reloadCSS, { files: urls })
+      }
     },
   })
-}
-
-function relativePosix(from: string, to: string): string {
-  return to.startsWith(from) ? to.slice(from.length).replace(/^[\\/]+/, '').replace(/\\/g, '/') : to
 }
 
 async function listen(server: ReturnType<typeof createServer>, host: string, port: number, strict: boolean, warn: (message: string) => void): Promise<number> {
