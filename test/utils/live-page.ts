@@ -29,6 +29,8 @@ export interface LivePage {
   events: (name: string) => Promise<any[]>
   /** Waits until `live-assets:<name>` has fired `count` times in total. */
   waitForEvents: (name: string, count: number, timeout?: number) => Promise<void>
+  /** False for tests that slow the server down on purpose: their swaps stay out of the timing report. */
+  timed: boolean
   /** `getComputedStyle(selector)[property]`. */
   style: (selector: string, property: string) => Promise<string>
   close: () => Promise<void>
@@ -66,9 +68,10 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad 
   const events = (name: string): Promise<any[]> =>
     page.evaluate(n => window.__la.filter(e => e.name === n).map(e => e.detail), name)
 
-  return {
+  const live: LivePage = {
     page,
     context,
+    timed: true,
     console: lines,
     firstSentinel,
     sentinel: () => page.evaluate(() => window.__sentinel),
@@ -78,7 +81,7 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad 
     },
     style: (selector, property) => page.evaluate(([s, p]) => getComputedStyle(document.querySelector(s)!).getPropertyValue(p), [selector, property] as const),
     async close() {
-      if (!page.isClosed()) {
+      if (live.timed && !page.isClosed()) {
         try {
           for (const detail of await events('after-swap'))
             swapDurations.push(detail.durationMs)
@@ -88,6 +91,7 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad 
       await context.close()
     },
   }
+  return live
 }
 
 /**
