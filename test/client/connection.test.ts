@@ -1,31 +1,17 @@
 import type { ServerResponse } from 'node:http'
 import type { LivePage } from '../utils/live-page'
-import type { Site, SiteOptions } from '../utils/site'
-import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { openPage, reportDurations } from '../utils/live-page'
-import { startSite } from '../utils/site'
+import type { OpenOptions, Site } from '../utils/site'
+import { describe, expect, it } from 'vitest'
+import { useSites } from '../utils/site'
 
-const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url))
 const EVENTS_PATH = '/__live_assets/events'
-
+const sites = useSites('connection')
 let site: Site
 let live: LivePage
 
-async function open(path: string, options: Omit<SiteOptions, 'fixtures'> = {}): Promise<LivePage> {
-  site = await startSite({ fixtures, ...options })
-  live = await openPage(site.url(path))
+async function open(path = '/index.html', options?: OpenOptions): Promise<LivePage> {
+  ({ site, live } = await sites.open(path, options))
   return live
-}
-
-afterEach(async () => {
-  await live?.close()
-  await site?.close()
-})
-afterAll(() => reportDurations('connection'))
-
-function refetches(path: string): number {
-  return site.page.requests.filter(r => r.path === path && r.search.has('la')).length
 }
 
 describe('the connection', () => {
@@ -60,7 +46,7 @@ describe('the connection', () => {
     // The server also answers the old-epoch id with "refresh everything": still only one refresh.
     site.publish('reloadCSS', { files: ['/css/other.css'] })
     await live.waitForEvents('after-swap', 2)
-    expect([refetches('/css/base.css'), refetches('/css/theme.css'), refetches('/css/other.css')]).toEqual([1, 1, 2])
+    expect([site.refetches('/css/base.css'), site.refetches('/css/theme.css'), site.refetches('/css/other.css')]).toEqual([1, 1, 2])
     expect((await live.events('after-swap'))[0].files).toHaveLength(3)
     expect(site.page.count('/index.html')).toBe(1)
     expect(await live.sentinel()).toBe(live.firstSentinel)
@@ -69,10 +55,10 @@ describe('the connection', () => {
   })
 
   it('does not try to reconnect while the tab is hidden', async () => {
-    site = await startSite({ fixtures, mode: 'cross-origin' })
-    live = await openPage(site.url('/index.html'), {
+    await open('/index.html', {
+      mode: 'cross-origin',
       // Headless tabs are always visible: let the test decide what document.hidden says.
-      beforeLoad: page => page.addInitScript(() => {
+      page: { beforeLoad: page => page.addInitScript(() => {
         const w = window as unknown as { __hidden: boolean, __streams: number }
         w.__hidden = false
         w.__streams = 0
@@ -84,7 +70,7 @@ describe('the connection', () => {
             w.__streams++
           }
         }
-      }),
+      }) },
     })
     const streams = (): Promise<number> => live.page.evaluate(() => (window as unknown as { __streams: number }).__streams)
     expect(await streams()).toBe(1)
@@ -106,11 +92,10 @@ describe('the connection', () => {
   })
 
   it('gets what it missed during a short disconnect, exactly once', async () => {
-    site = await startSite({ fixtures })
     const streams = new Set<ServerResponse>()
     const reconnects: URLSearchParams[] = []
     let hold = true
-    site.page.route((_req, res, url) => {
+    await open('/index.html', { before: site => site.page.route((_req, res, url) => {
       if (url.pathname !== EVENTS_PATH)
         return false
       if (streams.size) {
@@ -122,8 +107,7 @@ describe('the connection', () => {
       }
       streams.add(res)
       return false
-    })
-    live = await openPage(site.url('/index.html'))
+    }) })
     expect(streams.size).toBe(1)
 
     // A short disconnect: the server loses the stream and refuses reconnects for a moment.
@@ -143,16 +127,15 @@ describe('the connection', () => {
     site.publish('reloadCSS', { files: ['/css/base.css'] })
     await live.waitForEvents('after-swap', 2)
     expect((await live.events('after-swap')).map(d => d.files)).toEqual([[`${site.page.url}/css/other.css`], [`${site.page.url}/css/base.css`]])
-    expect([refetches('/css/base.css'), refetches('/css/theme.css'), refetches('/css/other.css')]).toEqual([1, 0, 1])
+    expect([site.refetches('/css/base.css'), site.refetches('/css/theme.css'), site.refetches('/css/other.css')]).toEqual([1, 0, 1])
     const [epoch, seq] = missed.split('-')
     expect(reconnects.at(-1)!.get('lastEventId')).toBe(`${epoch}-${Number(seq) - 1}`)
     expect(await live.sentinel()).toBe(live.firstSentinel)
   })
 
   it('recreates a stream that stays open but silent (watchdog: 2.5 heartbeats)', async () => {
-    site = await startSite({ fixtures, live: { heartbeatMs: 200 } })
     const opened: { at: number, closedAt?: number, lastEventId: string | null }[] = []
-    site.page.route((req, res, url) => {
+    await open('/index.html', { live: { heartbeatMs: 200 }, before: site => site.page.route((req, res, url) => {
       if (url.pathname !== EVENTS_PATH)
         return false
       // A stream that says hello and then nothing, not even pings: a stalled proxy.
@@ -162,8 +145,7 @@ describe('the connection', () => {
       res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' })
       res.write(`retry: 60000\n\nid: silent-${opened.length}\nevent: hello\ndata: {"epoch":"silent","heartbeatMs":200,"version":"0.0.0"}\n\n`)
       return true
-    })
-    live = await openPage(site.url('/index.html'))
+    }) })
     await expect.poll(() => opened.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3)
     const [first, second] = opened
     // The client closed the silent stream itself, after about 2.5 x 200 ms without events.
@@ -176,10 +158,9 @@ describe('the connection', () => {
   })
 
   it('keeps a stream with regular pings', async () => {
-    site = await startSite({ fixtures, live: { heartbeatMs: 100 } })
     let streams = 0
     let pings = 0
-    site.page.route((_req, res, url) => {
+    await open('/index.html', { live: { heartbeatMs: 100 }, before: site => site.page.route((_req, res, url) => {
       if (url.pathname === EVENTS_PATH) {
         streams++
         const write = res.write.bind(res) as (chunk: string) => boolean
@@ -189,8 +170,7 @@ describe('the connection', () => {
         }) as typeof res.write
       }
       return false
-    })
-    live = await openPage(site.url('/index.html'))
+    }) })
     await expect.poll(() => pings, { timeout: 10_000 }).toBeGreaterThanOrEqual(12)
     expect(streams).toBe(1)
     expect(await live.events('disconnect')).toEqual([])
@@ -216,7 +196,7 @@ describe('the connection', () => {
     await live.waitForEvents('after-swap', 1)
     expect(site.handler.broadcaster.stats().subscribers).toBe(1)
     expect(site.page.count(EVENTS_PATH)).toBe(1)
-    expect(refetches('/css/base.css')).toBe(1)
+    expect(site.refetches('/css/base.css')).toBe(1)
     expect(live.console.filter(line => line.includes('swapped'))).toHaveLength(1)
     expect(await live.events('after-swap')).toHaveLength(1)
   })

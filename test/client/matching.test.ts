@@ -1,30 +1,15 @@
-import type { LiveAssetsOptions } from '@live-assets/core'
 import type { LivePage } from '../utils/live-page'
-import type { Site } from '../utils/site'
-import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { openPage, reportDurations } from '../utils/live-page'
-import { startSite } from '../utils/site'
+import type { OpenOptions, Site } from '../utils/site'
+import { describe, expect, it } from 'vitest'
+import { useSites } from '../utils/site'
 
-const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url))
-
+const sites = useSites('matching')
 let site: Site
 let live: LivePage
 
-async function open(path: string, options: LiveAssetsOptions = {}): Promise<LivePage> {
-  site = await startSite({ fixtures, live: options })
-  live = await openPage(site.url(path))
+async function open(path = '/index.html', options?: OpenOptions): Promise<LivePage> {
+  ({ site, live } = await sites.open(path, options))
   return live
-}
-
-afterEach(async () => {
-  await live?.close()
-  await site?.close()
-})
-afterAll(() => reportDurations('matching'))
-
-function refetches(path: string): number {
-  return site.page.requests.filter(r => r.path === path && r.search.has('la')).length
 }
 
 /** Every stylesheet request after the first load: initial loads are exactly one per sheet. */
@@ -39,7 +24,7 @@ describe('matching changed files to stylesheets', () => {
     site.publish('reloadCSS', { files: ['/css/partials/colors.css'] })
     await live.waitForEvents('after-swap', 1)
     expect(await live.style('#s', 'color')).toBe('rgb(101, 0, 0)')
-    expect(refetches('/css/main.css')).toBe(1)
+    expect(site.refetches('/css/main.css')).toBe(1)
     expect(await live.page.evaluate(() => [document.querySelectorAll('link').length, document.querySelectorAll('style').length])).toEqual([1, 1])
     // The <style> block and its partial were left alone.
     expect(site.page.count('/css/partials/inline.css')).toBe(1)
@@ -53,7 +38,7 @@ describe('matching changed files to stylesheets', () => {
     await live.waitForEvents('after-swap', 1)
     expect(await live.style('#i', 'color')).toBe('rgb(0, 101, 0)')
     expect(await live.style('#plain', 'color')).toBe('rgb(7, 7, 7)')
-    expect(refetches('/css/main.css')).toBe(0)
+    expect(site.refetches('/css/main.css')).toBe(0)
     expect(await live.page.evaluate(() => [document.querySelectorAll('link').length, document.querySelectorAll('style').length])).toEqual([1, 1])
     expect((await live.events('after-swap'))[0].files).toEqual([`${site.page.url}/css/partials/inline.css`])
   })
@@ -78,7 +63,7 @@ describe('matching changed files to stylesheets', () => {
     // An empty list reloads every other sheet; a later marker proves the first event was handled.
     site.publish('reloadCSS', { files: [] })
     await live.waitForEvents('after-swap', 1)
-    expect(refetches('/css/base.css')).toBe(1)
+    expect(site.refetches('/css/base.css')).toBe(1)
     expect(sheetCounts('/css/other.css')).toEqual([1])
     expect((await live.events('after-swap')).map(d => d.files)).toEqual([[`${site.page.url}/css/base.css`]])
     expect(await live.page.evaluate(() => document.querySelector('link[data-no-reload]')!.getAttribute('href'))).toBe('/css/other.css')
@@ -90,7 +75,7 @@ describe('matching changed files to stylesheets', () => {
     site.publish('reloadCSS', { files: [`${site.page.url}/css/other.css`] })
     await live.waitForEvents('after-swap', 1)
     expect((await live.events('after-swap')).map(d => d.files)).toEqual([[`${site.page.url}/css/other.css`]])
-    expect([refetches('/css/base.css'), refetches('/css/theme.css')]).toEqual([0, 0])
+    expect([site.refetches('/css/base.css'), site.refetches('/css/theme.css')]).toEqual([0, 0])
   })
 
   describe('when nothing matches', () => {
@@ -98,27 +83,27 @@ describe('matching changed files to stylesheets', () => {
       await open('/index.html')
       site.publish('reloadCSS', { files: ['/css/missing.css'] })
       await live.waitForEvents('after-swap', 1)
-      expect([refetches('/css/base.css'), refetches('/css/theme.css'), refetches('/css/other.css')]).toEqual([1, 1, 1])
+      expect([site.refetches('/css/base.css'), site.refetches('/css/theme.css'), site.refetches('/css/other.css')]).toEqual([1, 1, 1])
       expect(live.console).toContain(`[live-assets] no stylesheet on this page matches missing.css: reloading every stylesheet (fallback: 'stylesheets')`)
       expect(await live.sentinel()).toBe(live.firstSentinel)
     })
 
     it('reloads the page with fallback: page', async () => {
-      await open('/index.html', { client: { fallback: 'page' } })
+      await open('/index.html', { live: { client: { fallback: 'page' } } })
       site.publish('reloadCSS', { files: ['/css/missing.css'] })
       await expect.poll(() => site.page.count('/index.html')).toBe(2)
       await live.page.waitForFunction(() => window.__la.some(e => e.name === 'connect'))
       expect(await live.sentinel()).not.toBe(live.firstSentinel)
-      expect(refetches('/css/base.css')).toBe(0)
+      expect(site.refetches('/css/base.css')).toBe(0)
       expect(live.console).toContain(`[live-assets] no stylesheet on this page matches missing.css: reloading the page (fallback: 'page')`)
     })
 
     it('does nothing with fallback: none', async () => {
-      await open('/index.html', { client: { fallback: 'none' } })
+      await open('/index.html', { live: { client: { fallback: 'none' } } })
       site.publish('reloadCSS', { files: ['/css/missing.css'] })
       site.publish('reloadCSS', { files: ['/css/other.css'] })
       await live.waitForEvents('after-swap', 1)
-      expect([refetches('/css/base.css'), refetches('/css/theme.css'), refetches('/css/other.css')]).toEqual([0, 0, 1])
+      expect([site.refetches('/css/base.css'), site.refetches('/css/theme.css'), site.refetches('/css/other.css')]).toEqual([0, 0, 1])
       expect(live.console).toContain(`[live-assets] no stylesheet on this page matches missing.css: ignoring it (fallback: 'none')`)
       expect(await live.sentinel()).toBe(live.firstSentinel)
     })

@@ -1,25 +1,16 @@
 import type { LivePage } from '../utils/live-page'
 import type { Site } from '../utils/site'
-import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
-import { openPage } from '../utils/live-page'
-import { startSite } from '../utils/site'
+import { describe, expect, it } from 'vitest'
+import { useSites } from '../utils/site'
 
-const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url))
-
+const sites = useSites('overlay')
 let site: Site
-const pages: LivePage[] = []
 
-async function open(): Promise<LivePage> {
-  const live = await openPage(site.url('/index.html'))
-  pages.push(live)
+async function open(options?: Parameters<typeof sites.open>[1]): Promise<LivePage> {
+  let live: LivePage
+  ({ site, live } = await sites.open('/index.html', options))
   return live
 }
-
-afterEach(async () => {
-  await Promise.all(pages.splice(0).map(p => p.close()))
-  await site?.close()
-})
 
 const ERROR = {
   message: 'Unknown word <img src=x onerror="window.__pwned=1">',
@@ -40,7 +31,6 @@ async function waitForOverlay(live: LivePage, shown: boolean): Promise<void> {
 
 describe('the error overlay', () => {
   it('shows message and file:line:column as text, and can be dismissed', async () => {
-    site = await startSite({ fixtures })
     const live = await open()
     site.publish('error', ERROR)
     await waitForOverlay(live, true)
@@ -66,7 +56,6 @@ describe('the error overlay', () => {
   })
 
   it('is removed by clearError and by the next good reloadCSS', async () => {
-    site = await startSite({ fixtures })
     const live = await open()
     site.publish('error', ERROR)
     await waitForOverlay(live, true)
@@ -83,24 +72,22 @@ describe('the error overlay', () => {
   })
 
   it('is shown to pages opened after the error, until it is cleared', async () => {
-    site = await startSite({ fixtures })
     const first = await open()
     site.publish('error', ERROR)
     await waitForOverlay(first, true)
-    const later = await open()
+    const later = await sites.another(site, '/index.html')
     await waitForOverlay(later, true)
     expect(await overlayText(later)).toContain('/src/styles/app.css:3:7')
     site.publish('clearError', {})
     await waitForOverlay(later, false)
-    const clean = await open()
+    const clean = await sites.another(site, '/index.html')
     site.publish('reloadCSS', { files: ['/css/base.css'] })
     await clean.waitForEvents('after-swap', 1)
     expect(await overlayText(clean)).toBeNull()
   })
 
   it('stays hidden with overlay: false, yet still reports the error', async () => {
-    site = await startSite({ fixtures, live: { client: { overlay: false } } })
-    const live = await open()
+    const live = await open({ live: { client: { overlay: false } } })
     site.publish('error', ERROR)
     await live.waitForEvents('error', 1)
     expect(await overlayText(live)).toBeNull()

@@ -1,30 +1,16 @@
 import type { LivePage } from '../utils/live-page'
-import type { Site } from '../utils/site'
-import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { openPage, reportDurations, sampleFrames } from '../utils/live-page'
-import { startSite } from '../utils/site'
+import type { OpenOptions, Site } from '../utils/site'
+import { describe, expect, it } from 'vitest'
+import { sampleFrames } from '../utils/live-page'
+import { useSites } from '../utils/site'
 
-const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url))
-
+const sites = useSites('swap')
 let site: Site
 let live: LivePage
 
-async function open(path = '/index.html', options: Parameters<typeof startSite>[0]['live'] = {}): Promise<LivePage> {
-  site = await startSite({ fixtures, live: options })
-  live = await openPage(site.url(path))
+async function open(path = '/index.html', options?: OpenOptions): Promise<LivePage> {
+  ({ site, live } = await sites.open(path, options))
   return live
-}
-
-afterEach(async () => {
-  await live?.close()
-  await site?.close()
-})
-afterAll(() => reportDurations('swap'))
-
-/** Requests for `path` carrying our cache-busting parameter: the client's own re-fetches. */
-function refetches(path: string): number {
-  return site.page.requests.filter(r => r.path === path && r.search.has('la')).length
 }
 
 function linkHrefs(page: LivePage): Promise<string[]> {
@@ -38,7 +24,7 @@ describe('swapping stylesheets', () => {
     site.publish('reloadCSS', { files: ['/css/other.css'] })
     await live.waitForEvents('after-swap', 1)
     expect(await live.style('#o', 'color')).toBe('rgb(0, 0, 128)')
-    expect([refetches('/css/base.css'), refetches('/css/theme.css'), refetches('/css/other.css')]).toEqual([0, 0, 1])
+    expect([site.refetches('/css/base.css'), site.refetches('/css/theme.css'), site.refetches('/css/other.css')]).toEqual([0, 0, 1])
     expect([site.page.count('/css/base.css'), site.page.count('/css/theme.css')]).toEqual([1, 1])
     expect(await live.events('before-swap')).toEqual([{ files: ['/css/other.css'] }])
     expect((await live.events('after-swap'))[0]).toEqual({ files: [`${site.page.url}/css/other.css`], durationMs: expect.any(Number) })
@@ -119,7 +105,7 @@ describe('swapping stylesheets', () => {
     expect(await live.style('#s', 'color')).toBe('rgb(9, 9, 9)')
     tokens.push(new URL((await linkHrefs(live))[1], site.page.url).searchParams.get('la')!)
     expect(new Set(tokens).size).toBe(3)
-    expect(refetches('/css/theme.css')).toBe(3)
+    expect(site.refetches('/css/theme.css')).toBe(3)
   })
 
   for (const status of [404, 500]) {
@@ -165,7 +151,7 @@ describe('swapping stylesheets', () => {
     expect(await live.page.evaluate(() => document.querySelectorAll('link, style').length)).toBe(before)
     expect((await linkHrefs(live)).map(href => href.split('?')[0])).toEqual(['/css/base.css', '/css/theme.css', '/css/other.css'])
     const swaps = await live.events('after-swap')
-    console.log(`[live-assets] 1000 superseding events: ${swaps.length} swaps completed, ${refetches('/css/base.css') + refetches('/css/other.css')} re-fetches started, last swap ${swaps.at(-1).durationMs} ms`)
+    console.log(`[live-assets] 1000 superseding events: ${swaps.length} swaps completed, ${site.refetches('/css/base.css') + site.refetches('/css/other.css')} re-fetches started, last swap ${swaps.at(-1).durationMs} ms`)
     expect(await live.sentinel()).toBe(live.firstSentinel)
   })
 })

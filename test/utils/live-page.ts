@@ -61,10 +61,17 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad 
   await beforeLoad?.(page)
   const lines: string[] = []
   page.on('console', message => void lines.push(message.text()))
-  await page.goto(url)
-  if (waitForConnect)
-    await page.waitForFunction(() => window.__la.some(e => e.name === 'connect'), undefined, { timeout: 10_000 })
-  const firstSentinel = await page.evaluate(() => window.__sentinel)
+  let firstSentinel: number
+  try {
+    await page.goto(url)
+    if (waitForConnect)
+      await page.waitForFunction(() => window.__la.some(e => e.name === 'connect'), undefined, { timeout: 10_000 })
+    firstSentinel = await page.evaluate(() => window.__sentinel)
+  }
+  catch (error) {
+    await context.close()
+    throw error
+  }
   const events = (name: string): Promise<any[]> =>
     page.evaluate(n => window.__la.filter(e => e.name === n).map(e => e.detail), name)
 
