@@ -1,0 +1,63 @@
+import type { ErrorPayload, Handler, ReloadCSSPayload, RenamedFile } from '@live-assets/core'
+import type { PluginLogger } from './logger'
+import type { ResolvedOptions } from './options'
+import { createHandler, EVENTS, ROUTES } from '@live-assets/core'
+
+/** The core handler as a dev server mounts it, with the few events a bundler integration publishes. */
+export interface LiveHandler {
+  middleware: Handler
+  /** Sends one `reloadCSS`; does nothing for an empty list (a no-op save is not news). */
+  reloadCSS: (files: string[], renamed?: RenamedFile[]) => void
+  /**
+   * Reports (or, with `undefined`, resolves) the error of one source: the compilation, or one stylesheet. The page
+   * shows the oldest unresolved one and gets `clearError` once none is left.
+   */
+  setError: (source: string, error: ErrorPayload | undefined) => void
+  close: () => void
+}
+
+/**
+ * One handler per dev server start: a restart gets a new epoch, which tells clients to refresh their sheets once.
+ * The handler is mounted behind the dev server's own `Host` check (Vite's `server.allowedHosts`, webpack-dev-server's
+ * `allowedHosts`), which already refused what it does not serve; a second, different list would only refuse pages
+ * the dev server serves, such as one opened through a LAN address.
+ */
+export function createLiveHandler(options: ResolvedOptions, logger: PluginLogger): LiveHandler {
+  const middleware = createHandler({ ...options.server, allowedHosts: true, logger })
+  const errors = new Map<string, ErrorPayload>()
+  logger.debug(`serving ${options.server.base}${ROUTES.events} and ${options.server.base}${ROUTES.client}`)
+
+  return {
+    middleware,
+    reloadCSS(files, renamed = []) {
+      if (files.length === 0)
+        return
+      const payload: ReloadCSSPayload = renamed.length ? { files, renamed } : { files }
+      middleware.publish(EVENTS.reloadCSS, payload)
+      logger.debug(`reloadCSS ${files.join(', ')}${renamed.length ? ` (renamed ${renamed.map(r => `${r.from} -> ${r.to}`).join(', ')})` : ''}`)
+      // Pages hide the overlay on a good `reloadCSS`; another source's error is still unresolved.
+      const shown = errors.values().next().value
+      if (shown)
+        middleware.publish(EVENTS.error, shown)
+    },
+    setError(source, error) {
+      const shown = errors.values().next().value
+      if (error)
+        errors.set(source, error)
+      else
+        errors.delete(source)
+      const next = errors.values().next().value
+      if (JSON.stringify(next) === JSON.stringify(shown))
+        return
+      if (next) {
+        middleware.publish(EVENTS.error, next)
+        logger.debug(`error ${next.file ?? ''}${next.line ? `:${next.line}` : ''} ${next.message.split('\n')[0]}`)
+      }
+      else {
+        middleware.publish(EVENTS.clearError, {})
+        logger.debug('clearError')
+      }
+    },
+    close: () => middleware.close(),
+  }
+}

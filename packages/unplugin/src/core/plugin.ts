@@ -1,0 +1,26 @@
+import type { UnpluginFactory } from 'unplugin'
+import type { Options } from './options'
+import type { WebpackLikeCompiler } from './webpack-like/types'
+import { createUnplugin } from 'unplugin'
+import { resolveOptions } from './options'
+import { viteDevServer } from './vite'
+import { webpackLikeDevServer } from './webpack-like'
+
+/**
+ * The one factory behind every entry. Options are resolved once per plugin instance; each bundler then gets its
+ * wiring: the dev-server path (Vite, webpack-dev-server, @rspack/dev-server) lives beside a watch-mode path
+ * (Rollup, Rolldown, esbuild, `webpack --watch`: a standalone live-assets server), which shares `options.ts`,
+ * `live-handler.ts` and `css-diff.ts`.
+ */
+export const unpluginFactory: UnpluginFactory<Options | undefined> = (userOptions) => {
+  const options = resolveOptions(userOptions)
+  return {
+    name: 'live-assets',
+    vite: viteDevServer(options),
+    webpack: compiler => webpackLikeDevServer(compiler, options, 'webpack'),
+    // Rspack implements the parts of webpack's compiler API used there.
+    rspack: compiler => webpackLikeDevServer(compiler as unknown as WebpackLikeCompiler, options, 'rspack'),
+  }
+}
+
+export const unplugin = /* #__PURE__ */ createUnplugin(unpluginFactory)

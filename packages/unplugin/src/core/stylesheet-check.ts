@@ -1,0 +1,37 @@
+import type { ErrorPayload } from '@live-assets/core'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import postcss from 'postcss'
+
+/**
+ * Stylesheets that no bundler builds (Vite's `publicDir`, a dev server's `static` directory, `watch` files) are
+ * parsed before the page gets them: a browser silently drops everything after an unclosed block, so a typo would
+ * show as a half-styled page. A syntax error is reported like a build error instead, and the page keeps its old sheet.
+ * @returns the error, or `undefined` when the file parses or is gone
+ */
+export async function checkStylesheet(file: string, root: string): Promise<ErrorPayload | undefined> {
+  let css: string
+  try {
+    css = await readFile(file, 'utf8')
+  }
+  catch {
+    return undefined
+  }
+  const relative = path.relative(root, file).replace(/\\/g, '/')
+  try {
+    postcss.parse(css, { from: relative })
+    return undefined
+  }
+  catch (error) {
+    if (!(error instanceof postcss.CssSyntaxError))
+      throw error
+    const { reason, line, column } = error
+    return {
+      message: `${reason}\n\n${error.showSourceCode(false)}`,
+      file: relative,
+      ...(line ? { line } : {}),
+      ...(line && column ? { column } : {}),
+      source: 'css',
+    }
+  }
+}

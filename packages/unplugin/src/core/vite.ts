@@ -1,0 +1,124 @@
+import type { Plugin, ViteDevServer } from 'vite'
+import type { ResolvedOptions } from './options'
+import type { Mount } from './url-map'
+import { readdir } from 'node:fs/promises'
+import path from 'node:path'
+import { globBase, ROUTES } from '@live-assets/core'
+import { createChangeCollector } from './file-changes'
+import { createLiveHandler } from './live-handler'
+import { viteLogger } from './logger'
+import { directoryMount, watchMount } from './url-map'
+import { createStylesheetPublisher } from './watched-stylesheets'
+
+interface Session {
+  close: () => void
+}
+
+/**
+ * Vite's dev server: the endpoints are mounted in Vite's own middleware stack (same origin as the page), the
+ * client is added to `index.html`, and Vite's watcher reports the stylesheets that are ours. CSS that Vite
+ * processes (imported from JS, or linked from `index.html`) is Vite's: its HMR swaps it, we never do.
+ */
+export function viteDevServer(options: ResolvedOptions): Partial<Plugin> {
+  // A plugin object can serve several servers: `server.restart()` with inline plugins reuses it.
+  const sessions = new Set<Session>()
+
+  return {
+    apply: 'serve',
+    configureServer(server) {
+      const session = startSession(server, options)
+      sessions.add(session)
+      // Exact for a listening server; `closeServer` below also covers middleware mode.
+      server.httpServer?.once('close', () => {
+        sessions.delete(session)
+        session.close()
+      })
+    },
+    closeServer({ reason }) {
+      // Runs after the server is torn down; on a restart the new server's session already exists and stays.
+      const ending = [...sessions]
+      if (reason === 'restart' && ending.length > 1)
+        ending.pop()
+      for (const session of ending) {
+        sessions.delete(session)
+        session.close()
+      }
+    },
+    transformIndexHtml: {
+      order: 'pre',
+      handler: () => [{
+        tag: 'script',
+        attrs: { src: `${options.server.base}${ROUTES.client}` },
+        injectTo: 'head-prepend',
+      }],
+    },
+  }
+}
+
+function startSession(server: ViteDevServer, options: ResolvedOptions): Session {
+  const { config } = server
+  const logger = viteLogger(config.logger, options.debug)
+  const live = createLiveHandler(options, logger)
+  // Added before Vite's internal middlewares (this is not a post hook), after its Host check and CORS.
+  server.middlewares.use(live.middleware)
+
+  const mounts: Mount[] = []
+  if (config.publicDir)
+    mounts.push(directoryMount(config.publicDir, config.base))
+  if (options.watch)
+    mounts.push(watchMount(options.watch, config.root))
+
+  const collector = createChangeCollector({
+    onChange: createStylesheetPublisher(live, mounts, config.root, error => logger.error(`could not send a stylesheet change: ${error.message}`)),
+    onError: (error, file) => logger.warn(`could not read ${file ?? 'a changed stylesheet'} (${error.message}); its change is not sent to the page.`),
+  })
+
+  const isVites = (file: string): boolean => {
+    const graph = server.environments?.client?.moduleGraph ?? server.moduleGraph
+    return (graph.getModulesByFile(file)?.size ?? 0) > 0
+  }
+  const onFileEvent = (file: string): void => {
+    if (!mounts.some(mount => mount.includes(file)))
+      return
+    if (isVites(file))
+      return logger.debug(`${path.relative(config.root, file)} is processed by Vite: its HMR updates it.`)
+    collector.add(file)
+  }
+
+  const directories = [...new Set(mounts.flatMap(mount => mount.watch.filter(p => !p.startsWith('!')).map(p => globBase(p, config.root))))]
+  server.watcher.add(directories)
+  server.watcher.on('change', onFileEvent)
+  server.watcher.on('add', onFileEvent)
+  server.watcher.on('unlink', onFileEvent)
+  void existingFiles(directories, mounts).then(collector.prime)
+
+  let closed = false
+  return {
+    close() {
+      if (closed)
+        return
+      closed = true
+      server.watcher.off('change', onFileEvent)
+      server.watcher.off('add', onFileEvent)
+      server.watcher.off('unlink', onFileEvent)
+      collector.close()
+      live.close()
+    },
+  }
+}
+
+/** The stylesheets that exist now, so that a first save without changes sends nothing. */
+async function existingFiles(directories: string[], mounts: Mount[]): Promise<string[]> {
+  const found = await Promise.all(directories.map(async (directory) => {
+    try {
+      const entries = await readdir(directory, { recursive: true })
+      return entries
+        .filter(entry => !/(?:^|[\\/])(?:node_modules|\.git)(?:[\\/]|$)/.test(entry))
+        .map(entry => path.join(directory, entry))
+    }
+    catch {
+      return []
+    }
+  }))
+  return found.flat().filter(file => mounts.some(mount => mount.includes(file)))
+}

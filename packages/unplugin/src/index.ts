@@ -1,0 +1,2 @@
+export { unplugin, unpluginFactory } from './core/plugin'
+export type { Options, WatchOptions } from './types'

@@ -1,0 +1,16 @@
+/**
+ * Added to every webpack or Rspack entry when no HTML plugin can take the client's `<script>` tag: inserts it once.
+ * The base path comes in the request's query (`client-entry.mjs?base=/__live_assets`), the dev server's origin from
+ * the bundle's public path, so a page served by another server (a backend) reaches the dev server too.
+ */
+declare const __resourceQuery: string
+declare const __webpack_public_path__: string
+
+const base = new URLSearchParams(__resourceQuery.slice(1)).get('base') ?? '/__live_assets'
+const src = new URL(`${base}/client.js`, new URL(__webpack_public_path__ || '/', location.href)).href
+
+if (![...document.scripts].some(script => script.src === src)) {
+  const script = document.createElement('script')
+  script.src = src
+  document.head.appendChild(script)
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { resolveOptions } from '../src/core/options'
+
+describe('resolveOptions', () => {
+  it('has the documented defaults', () => {
+    expect(resolveOptions()).toEqual({
+      watch: undefined,
+      allowedHosts: [],
+      debug: false,
+      server: {
+        base: '/__live_assets',
+        heartbeatMs: 10_000,
+        allowedOrigins: [],
+        client: { fallback: 'stylesheets', overlay: true, debug: false },
+      },
+    })
+  })
+
+  it('normalises without touching the caller\'s object', () => {
+    const options = Object.freeze({
+      base: 'live/',
+      watch: Object.freeze({ paths: 'assets/**/*.css', urlBase: 'assets/' }),
+      allowedOrigins: Object.freeze(['http://localhost:3000/']) as string[],
+      overlay: false,
+      debug: true,
+    })
+    const resolved = resolveOptions(options)
+    expect(resolved.server.base).toBe('/live')
+    expect(resolved.server.allowedOrigins).toEqual(['http://localhost:3000'])
+    expect(resolved.server.client).toEqual({ fallback: 'stylesheets', overlay: false, debug: true })
+    expect(resolved.watch).toEqual({ paths: ['assets/**/*.css'], root: undefined, urlBase: '/assets' })
+  })
+
+  it('takes a glob or a list of globs for watch', () => {
+    expect(resolveOptions({ watch: 'a/*.css' }).watch).toEqual({ paths: ['a/*.css'], root: undefined, urlBase: '/' })
+    expect(resolveOptions({ watch: ['a/*.css', '!a/x.css'] }).watch?.paths).toEqual(['a/*.css', '!a/x.css'])
+  })
+
+  it('refuses bad values with a message that names the option', () => {
+    expect(() => resolveOptions({ fallback: 'sometimes' as never })).toThrow(/\[live-assets\] client\.fallback/)
+    expect(() => resolveOptions({ heartbeatMs: -1 })).toThrow(/\[live-assets\] heartbeatMs/)
+    expect(() => resolveOptions({ base: '/' })).toThrow(/\[live-assets\] base/)
+    expect(() => resolveOptions({ allowedOrigins: ['localhost'] })).toThrow(/\[live-assets\] allowedOrigins/)
+    expect(() => resolveOptions({ watch: [] })).toThrow(/\[live-assets\] watch must be/)
+    expect(() => resolveOptions({ watch: '!a.css' })).toThrow(/\[live-assets\] watch has only exclusions/)
+    expect(() => resolveOptions({ watch: { paths: 'a.css', urlBase: '/a?b' } })).toThrow(/\[live-assets\] watch\.urlBase/)
+  })
+})
