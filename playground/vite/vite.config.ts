@@ -1,0 +1,6 @@
+import liveAssets from 'unplugin-live-assets/vite'
+import { defineConfig } from 'vite'
+
+export default defineConfig({
+  plugins: [liveAssets()],
+})

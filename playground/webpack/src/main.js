@@ -1,0 +1,6 @@
+// Page state that a full reload would lose: the count must survive every stylesheet edit.
+const button = /** @type {HTMLButtonElement} */ (document.querySelector('#counter'))
+let count = 0
+button.addEventListener('click', () => {
+  button.textContent = `count: ${++count}`
+})
