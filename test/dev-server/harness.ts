@@ -1,0 +1,154 @@
+import type { Buffer } from 'node:buffer'
+import type { Page } from 'playwright-core'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { request } from 'node:http'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const TMP = path.join(ROOT, 'test/.tmp')
+
+/**
+ * A private copy of `playground/<name>` under `test/.tmp/` whose `node_modules` points at the playground's, so the
+ * copy resolves the same bundler instances and the workspace's built `unplugin-live-assets`.
+ */
+export async function copyPlayground(name: string): Promise<string> {
+  const source = path.join(ROOT, 'playground', name)
+  await mkdir(TMP, { recursive: true })
+  const dir = await mkdtemp(path.join(TMP, `${name}-`))
+  await cp(source, dir, { recursive: true, filter: file => !/[\\/](?:node_modules|dist|\.vite)$/.test(file) })
+  await symlink(path.join(source, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
+  return dir
+}
+
+export async function removeCopy(dir: string | undefined): Promise<void> {
+  if (dir)
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 })
+}
+
+/** Loads a package the way the copy's own config does, so plugins and compiler share one bundler instance. */
+export async function loadFrom<T>(dir: string, id: string): Promise<T> {
+  const resolved = createRequire(path.join(dir, 'package.json')).resolve(id)
+  return import(pathToFileURL(resolved).href) as Promise<T>
+}
+
+/** Replaces `from` with `to` in a file of the copy and returns the time of the save. */
+export async function edit(dir: string, file: string, from: string, to: string): Promise<number> {
+  const target = path.join(dir, file)
+  const before = await readFile(target, 'utf8')
+  if (!before.includes(from))
+    throw new Error(`${file} does not contain ${JSON.stringify(from)}`)
+  const savedAt = Date.now()
+  await writeFile(target, before.replace(from, to))
+  return savedAt
+}
+
+/** Every file under `dir`, with its content. */
+export async function readTree(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>()
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const file = path.join(entry.parentPath, entry.name)
+      files.set(path.relative(dir, file), await readFile(file, 'utf8'))
+    }
+  }
+  return files
+}
+
+export interface Stats {
+  subscribers: number
+  eventsPublished: number
+}
+
+export async function stats(url: string): Promise<Stats> {
+  const response = await fetch(new URL('__live_assets/stats', url))
+  return response.json() as Promise<Stats>
+}
+
+/** Polls until `check` returns a truthy value, then returns it. */
+export async function poll<T>(check: () => Promise<T> | T, { timeout = 20_000, interval = 50, what = 'condition' } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeout
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value)
+        return value
+    }
+    catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+    await new Promise(resolve => setTimeout(resolve, interval))
+  }
+}
+
+/** Response headers of the event stream and how long its first bytes took, asking for compression as browsers do. */
+export function openStream(url: string): Promise<{ headers: Record<string, unknown>, firstBytesMs: number, firstChunk: string }> {
+  return new Promise((resolve, reject) => {
+    const startedAt = Date.now()
+    const req = request(new URL('__live_assets/events', url), { headers: { 'Accept-Encoding': 'gzip, deflate, br' } }, (res) => {
+      res.once('data', (chunk: Buffer) => {
+        resolve({ headers: res.headers, firstBytesMs: Date.now() - startedAt, firstChunk: chunk.toString('latin1') })
+        req.destroy()
+      })
+    })
+    req.setTimeout(10_000, () => req.destroy(new Error('no bytes from the event stream within 10 s')))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+declare global {
+  interface Window {
+    /** Each change of the sampled colours, with the time of the frame that painted it. */
+    __styleLog: Array<{ t: number, values: string[] }>
+    /** Frames in which a sampled element had no author style at all. */
+    __unstyledFrames: number
+  }
+}
+
+/** Elements of the playground page and the colour property each stylesheet sets on them. */
+export const PROBES = ['#a', '#b', '#partial', '#public']
+/** What an element without any author style computes to. */
+const UNSTYLED = 'rgb(0, 0, 0)'
+
+/**
+ * Samples the colour of every probe on each animation frame: logs each change with its frame time, and counts the
+ * frames in which one of them showed no style (a stylesheet removed before its replacement applied).
+ */
+export async function sampleStyles(page: Page): Promise<void> {
+  await page.evaluate(([probes, unstyled]) => {
+    window.__styleLog = []
+    window.__unstyledFrames = 0
+    let last = ''
+    const loop = (): void => {
+      const values = probes.map(s => getComputedStyle(document.querySelector(s)!).color)
+      if (values.includes(unstyled))
+        window.__unstyledFrames++
+      if (values.join() !== last) {
+        last = values.join()
+        window.__styleLog.push({ t: Date.now(), values })
+      }
+      requestAnimationFrame(loop)
+    }
+    requestAnimationFrame(loop)
+  }, [PROBES, UNSTYLED] as const)
+}
+
+/** Waits for the first frame in which `selector` shows `color`, and returns that frame's time. */
+export async function restyledAt(page: Page, selector: string, color: string, timeout = 20_000): Promise<number> {
+  const index = PROBES.indexOf(selector)
+  const handle = await page.waitForFunction(([i, c]) => window.__styleLog.find(entry => entry.values[i] === c)?.t, [index, color] as const, { timeout, polling: 20 })
+  return await handle.jsonValue() as number
+}
+
+export async function unstyledFrames(page: Page): Promise<number> {
+  return page.evaluate(() => window.__unstyledFrames)
+}
+
+export async function color(page: Page, selector: string): Promise<string> {
+  return page.evaluate(s => getComputedStyle(document.querySelector(s)!).color, selector)
+}

@@ -1,0 +1,61 @@
+import type { InlineConfig, ViteDevServer } from 'vite'
+import type { RunningServer } from './suite'
+import path from 'node:path'
+import { expect, it } from 'vitest'
+import { edit, loadFrom, poll, restyledAt, stats } from './harness'
+import { describeDevServer, reloadedByBundler } from './suite'
+
+type Vite = typeof import('vite')
+
+function inlineConfig(dir: string): InlineConfig {
+  return {
+    root: dir,
+    configFile: path.join(dir, 'vite.config.ts'),
+    cacheDir: path.join(dir, '.vite'),
+    logLevel: 'warn',
+  }
+}
+
+let vite: ViteDevServer | undefined
+
+describeDevServer({
+  name: 'vite',
+  files: { a: 'src/styles/a.css', b: 'src/styles/b.css', partial: 'src/styles/partial.css', public: 'public/public.css' },
+  requests: { a: /\/src\/styles\/a\.css/, b: /\/src\/styles\/b\.css/ },
+  bundledSheets: 'vite',
+  reloadsOnRestart: true,
+  async start(dir, port): Promise<RunningServer> {
+    const { createServer } = await loadFrom<Vite>(dir, 'vite')
+    const server = await createServer({ ...inlineConfig(dir), server: { host: '127.0.0.1', port, strictPort: true } })
+    await server.listen()
+    vite = server
+    const { port: actual } = server.httpServer!.address() as { port: number }
+    return { url: `http://127.0.0.1:${actual}/`, port: actual, stop: () => server.close() }
+  },
+  async build(dir) {
+    const { build } = await loadFrom<Vite>(dir, 'vite')
+    await build({ ...inlineConfig(dir), logLevel: 'silent' })
+    return path.join(dir, 'dist')
+  },
+}, (context) => {
+  it('server.restart() leaves exactly one live-assets handler', async () => {
+    const handlers = (): unknown[] => vite!.middlewares.stack.filter(layer => typeof (layer.handle as { publish?: unknown }).publish === 'function')
+    expect(handlers()).toHaveLength(1)
+    const [before] = handlers()
+    const { live, server, dir } = context()
+    const sentinel = await live.sentinel()
+    await vite!.restart()
+    expect(handlers()).toHaveLength(1)
+    expect(handlers()[0]).not.toBe(before)
+
+    await reloadedByBundler(live, sentinel)
+    await poll(async () => (await stats(server.url)).subscribers === 1, { timeout: 30_000, what: 'one subscriber after restart()' })
+    const swaps = (await live.events('after-swap')).length
+    await edit(dir, 'public/public.css', 'rgb(150, 30, 152)', 'rgb(150, 30, 160)')
+    await restyledAt(live.page, '#public', 'rgb(150, 30, 160)')
+    await live.page.waitForTimeout(300)
+    expect(await live.events('after-swap')).toHaveLength(swaps + 1)
+    await edit(dir, 'public/public.css', 'rgb(150, 30, 160)', 'rgb(150, 30, 152)')
+    await restyledAt(live.page, '#public', 'rgb(150, 30, 152)')
+  }, 90_000)
+})
