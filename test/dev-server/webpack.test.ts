@@ -20,10 +20,7 @@ describeDevServer({
       config,
       compile: require('webpack'),
       DevServer: require('webpack-dev-server'),
-      plugins: variant => config.plugins!
-        .filter(p => variant.htmlPlugin !== false || p?.constructor.name !== 'HtmlWebpackPlugin')
-        // mini-css-extract-plugin's HMR reloads a chunk's stylesheet under its old name: it needs stable names.
-        .map(p => variant.hot && p?.constructor.name === 'MiniCssExtractPlugin' ? new (p.constructor as new (options: object) => typeof p)({ filename: '[name].css' }) : p),
+      plugins: variant => config.plugins!.filter(p => variant.htmlPlugin !== false || p?.constructor.name !== 'HtmlWebpackPlugin'),
     }
   }),
 })

@@ -53,6 +53,21 @@ describe('createChangeCollector', () => {
     collector.close()
   })
 
+  it('reads a file again after chokidar\'s throttle window, so a second quick save without an event is not lost', async () => {
+    const a = path.join(dir, 'a.css')
+    await writeFile(a, 'a{}')
+    const reports: string[][] = []
+    const collector = createChangeCollector({ onChange: files => void reports.push(files), onError: fail })
+    await collector.prime([a])
+    await writeFile(a, 'a{color:red}')
+    collector.add(a)
+    await until(() => reports[0])
+    // chokidar swallows the event of this save
+    await writeFile(a, 'a{color:blue}')
+    expect(await until(() => reports[1])).toEqual([a])
+    collector.close()
+  })
+
   it('reports a deleted file once', async () => {
     const a = path.join(dir, 'a.css')
     await writeFile(a, 'a{}')

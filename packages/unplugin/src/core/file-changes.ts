@@ -26,6 +26,12 @@ export interface ChangeCollector {
 const GONE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
 
 /**
+ * chokidar drops a `change` that follows another one for the same file within 50 ms, with no trailing event: each
+ * reported file is read once more after that window, so a second quick save is not lost (its hash tells if it was).
+ */
+const RECHECK_AFTER_MS = 60
+
+/**
  * Coalescing and content-hash de-duplication for events from a watcher we do not own (Vite's), so that one save,
  * an editor's write-rename dance or a formatter's second write becomes one report, and a save that changes
  * nothing becomes none.
@@ -34,6 +40,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   const debounceMs = options.debounceMs ?? 20
   const hashes = new Map<string, string>()
   let pending = new Set<string>()
+  const rechecks = new Map<string, NodeJS.Timeout>()
   let timer: NodeJS.Timeout | undefined
   let deadline = 0
   let closed = false
@@ -64,6 +71,18 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       options.onChange(changed.sort())
   }
 
+  function collect(file: string): void {
+    if (closed)
+      return
+    pending.add(file)
+    const now = Date.now()
+    if (timer === undefined)
+      deadline = now + debounceMs * 10
+    clearTimeout(timer)
+    timer = setTimeout(flush, Math.max(0, Math.min(debounceMs, deadline - now)))
+    timer.unref()
+  }
+
   function flush(): void {
     const files = [...pending]
     pending = new Set()
@@ -85,17 +104,20 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     add(file) {
       if (closed)
         return
-      pending.add(file)
-      const now = Date.now()
-      if (timer === undefined)
-        deadline = now + debounceMs * 10
-      clearTimeout(timer)
-      timer = setTimeout(flush, Math.max(0, Math.min(debounceMs, deadline - now)))
-      timer.unref()
+      collect(file)
+      clearTimeout(rechecks.get(file))
+      const recheck = setTimeout(() => {
+        rechecks.delete(file)
+        collect(file)
+      }, RECHECK_AFTER_MS)
+      recheck.unref()
+      rechecks.set(file, recheck)
     },
     close() {
       closed = true
       clearTimeout(timer)
+      rechecks.forEach(recheck => clearTimeout(recheck))
+      rechecks.clear()
       pending.clear()
     },
   }
