@@ -1,8 +1,8 @@
-import type { InlineConfig, ViteDevServer } from 'vite'
+import type { InlineConfig, PluginOption, ViteDevServer } from 'vite'
 import type { RunningServer } from './suite'
 import path from 'node:path'
 import { expect, it } from 'vitest'
-import { edit, loadFrom, poll, restyledAt, stats } from './harness'
+import { edit, loadFrom, openStream, poll, restyledAt, stats } from './harness'
 import { describeDevServer, reloadedByBundler } from './suite'
 
 type Vite = typeof import('vite')
@@ -58,4 +58,25 @@ describeDevServer({
     await edit(dir, 'public/public.css', 'rgb(150, 30, 160)', 'rgb(150, 30, 152)')
     await restyledAt(live.page, '#public', 'rgb(150, 30, 152)')
   }, 90_000)
+
+  it('server.restart() with an inline plugin object (reused by the new server) keeps one working handler', async () => {
+    const { dir } = context()
+    const { createServer } = await loadFrom<Vite>(dir, 'vite')
+    const { default: liveAssets } = await loadFrom<{ default: () => PluginOption }>(dir, 'unplugin-live-assets/vite')
+    const server = await createServer({ root: dir, configFile: false, cacheDir: path.join(dir, '.vite'), logLevel: 'warn', plugins: [liveAssets()], server: { host: '127.0.0.1', port: 0 } })
+    try {
+      await server.listen()
+      for (let i = 0; i < 3; i++)
+        await server.restart()
+      const { port } = server.httpServer!.address() as { port: number }
+      const url = `http://127.0.0.1:${port}/`
+      expect(server.middlewares.stack.filter(layer => typeof (layer.handle as { publish?: unknown }).publish === 'function')).toHaveLength(1)
+      const { headers, firstChunk } = await openStream(url)
+      expect(headers['content-type']).toBe('text/event-stream; charset=utf-8')
+      expect(firstChunk).toMatch(/^retry: \d+/)
+    }
+    finally {
+      await server.close()
+    }
+  }, 60_000)
 })

@@ -20,28 +20,18 @@ interface Session {
  * processes (imported from JS, or linked from `index.html`) is Vite's: its HMR swaps it, we never do.
  */
 export function viteDevServer(options: ResolvedOptions): Partial<Plugin> {
-  // A plugin object can serve several servers: `server.restart()` with inline plugins reuses it.
-  const sessions = new Set<Session>()
-
   return {
     apply: 'serve',
     configureServer(server) {
       const session = startSession(server, options)
-      sessions.add(session)
-      // Exact for a listening server; `closeServer` below also covers middleware mode.
-      server.httpServer?.once('close', () => {
-        sessions.delete(session)
+      // Closing or restarting a server closes its watcher first: the one signal that names the server. A plugin object
+      // can serve several servers (`server.restart()` with an inline plugin reuses it, then closes the old server
+      // after the new one is configured), so each session ends with its own server's watcher.
+      const { watcher } = server
+      const closeWatcher = watcher.close
+      watcher.close = function (this: typeof watcher) {
         session.close()
-      })
-    },
-    closeServer({ reason }) {
-      // Runs after the server is torn down; on a restart the new server's session already exists and stays.
-      const ending = [...sessions]
-      if (reason === 'restart' && ending.length > 1)
-        ending.pop()
-      for (const session of ending) {
-        sessions.delete(session)
-        session.close()
+        return closeWatcher.call(this)
       }
     },
     transformIndexHtml: {
@@ -56,7 +46,8 @@ export function viteDevServer(options: ResolvedOptions): Partial<Plugin> {
 }
 
 function startSession(server: ViteDevServer, options: ResolvedOptions): Session {
-  const { config } = server
+  // Captured now: after a restart, `server` forwards to the new server's properties.
+  const { config, watcher } = server
   const logger = viteLogger(config.logger, options.debug)
   const live = createLiveHandler(options, logger)
   // Added before Vite's internal middlewares (this is not a post hook), after its Host check and CORS.
@@ -86,10 +77,10 @@ function startSession(server: ViteDevServer, options: ResolvedOptions): Session 
   }
 
   const directories = [...new Set(mounts.flatMap(mount => mount.watch.filter(p => !p.startsWith('!')).map(p => globBase(p, config.root))))]
-  server.watcher.add(directories)
-  server.watcher.on('change', onFileEvent)
-  server.watcher.on('add', onFileEvent)
-  server.watcher.on('unlink', onFileEvent)
+  watcher.add(directories)
+  watcher.on('change', onFileEvent)
+  watcher.on('add', onFileEvent)
+  watcher.on('unlink', onFileEvent)
   void existingFiles(directories, mounts).then(collector.prime)
 
   let closed = false
@@ -98,9 +89,9 @@ function startSession(server: ViteDevServer, options: ResolvedOptions): Session 
       if (closed)
         return
       closed = true
-      server.watcher.off('change', onFileEvent)
-      server.watcher.off('add', onFileEvent)
-      server.watcher.off('unlink', onFileEvent)
+      watcher.off('change', onFileEvent)
+      watcher.off('add', onFileEvent)
+      watcher.off('unlink', onFileEvent)
       collector.close()
       live.close()
     },
