@@ -100,13 +100,13 @@ export function describeDevServer(subject: DevServerSubject, extra?: (context: (
       const fetched = requests.slice(from)
       expect(fetched.filter(url => subject.requests.b.test(url))).toEqual([])
       const sheetA = fetched.filter(url => subject.requests.a.test(url))
-      expect(sheetA).toHaveLength(1)
       if (subject.bundledSheets === 'live-assets') {
-        expect(sheetA[0]).toMatch(OURS)
+        expect(sheetA).toEqual([expect.stringMatching(OURS)])
       }
       else {
-        // Vite's HMR swapped it; live-assets sent nothing.
-        expect(sheetA[0]).not.toMatch(OURS)
+        // Vite's HMR swapped it (once per file event it saw); live-assets sent nothing.
+        expect(sheetA.length).toBeGreaterThan(0)
+        expect(sheetA.filter(url => OURS.test(url))).toEqual([])
         expect((await stats(context.server.url)).eventsPublished).toBe(published)
       }
       expect(await page.textContent('#counter')).toBe('count: 3')
@@ -141,20 +141,23 @@ export function describeDevServer(subject: DevServerSubject, extra?: (context: (
       expect(await context.live.sentinel()).toBe(context.live.firstSentinel)
     })
 
-    it.runIf(subject.bundledSheets === 'live-assets')('a syntax error in sheet A fails the build: the overlay shows, the old styles stay; the fixed build removes it', async () => {
-      const { page } = context.live
-      const from = requests.length
-      await edit(context.dir, subject.files.a, '#a {', '#a {{')
-      const overlay = await page.waitForSelector('live-assets-overlay', { state: 'attached', timeout: 20_000 })
-      expect(await overlay.evaluate(host => host.shadowRoot!.textContent)).toMatch(/styles\/a\.css:2:1|Unclosed block/)
-      expect(await color(page, '#a')).toBe('rgb(200, 30, 31)')
-      expect(requests.slice(from).filter(url => subject.requests.a.test(url))).toEqual([])
-      await editAndWait('sheet A, fixed', subject.files.a, '#a {{\n  color: rgb(200, 30, 31)', '#a {\n  color: rgb(200, 30, 32)', '#a', 'rgb(200, 30, 32)')
-      await page.waitForSelector('live-assets-overlay', { state: 'detached', timeout: 20_000 })
-      expect(await page.textContent('#counter')).toBe('count: 3')
-      expect(await context.live.sentinel()).toBe(context.live.firstSentinel)
-      expect(await unstyledFrames(page)).toBe(0)
-    })
+    // Vite's own sheets are Vite's business, errors included (its overlay; its client drops the old sheet).
+    if (subject.bundledSheets === 'live-assets') {
+      it('a syntax error in sheet A fails the build: the overlay shows, the old styles stay; the fixed build removes it', async () => {
+        const { page } = context.live
+        const from = requests.length
+        await edit(context.dir, subject.files.a, '#a {', '#a {{')
+        const overlay = await page.waitForSelector('live-assets-overlay', { state: 'attached', timeout: 20_000 })
+        expect(await overlay.evaluate(host => host.shadowRoot!.textContent)).toMatch(/styles\/a\.css:2:1|Unclosed block/)
+        expect(await color(page, '#a')).toBe('rgb(200, 30, 31)')
+        expect(requests.slice(from).filter(url => subject.requests.a.test(url))).toEqual([])
+        await editAndWait('sheet A, fixed', subject.files.a, '#a {{\n  color: rgb(200, 30, 31)', '#a {\n  color: rgb(200, 30, 32)', '#a', 'rgb(200, 30, 32)')
+        await page.waitForSelector('live-assets-overlay', { state: 'detached', timeout: 20_000 })
+        expect(await page.textContent('#counter')).toBe('count: 3')
+        expect(await context.live.sentinel()).toBe(context.live.firstSentinel)
+        expect(await unstyledFrames(page)).toBe(0)
+      })
+    }
 
     extra?.(() => context)
 

@@ -1,7 +1,11 @@
 import type { InlineConfig, PluginOption, ViteDevServer } from 'vite'
+import type { LivePage } from '../utils/live-page'
 import type { RunningServer } from './suite'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { expect, it } from 'vitest'
+import { openPage } from '../utils/live-page'
+import { startPageServer } from '../utils/page-server'
 import { edit, loadFrom, openStream, poll, restyledAt, stats } from './harness'
 import { describeDevServer, reloadedByBundler } from './suite'
 
@@ -58,6 +62,38 @@ describeDevServer({
     await edit(dir, 'public/public.css', 'rgb(150, 30, 160)', 'rgb(150, 30, 152)')
     await restyledAt(live.page, '#public', 'rgb(150, 30, 152)')
   }, 90_000)
+
+  it('a backend page on another origin gets the client from Vite and restyles when a `watch`ed asset changes', async () => {
+    const { dir } = context()
+    const assets = path.join(dir, 'backend/assets')
+    await mkdir(assets, { recursive: true })
+    await writeFile(path.join(assets, 'site.css'), '#site {\n  color: rgb(10, 10, 10);\n}\n')
+    const backend = await startPageServer({ root: path.join(dir, 'backend') })
+    const { createServer } = await loadFrom<Vite>(dir, 'vite')
+    const { default: liveAssets } = await loadFrom<{ default: (options: object) => PluginOption }>(dir, 'unplugin-live-assets/vite')
+    const plugin = liveAssets({ watch: { paths: 'backend/assets/**/*.css', urlBase: '/assets' }, allowedOrigins: [backend.url] })
+    const server = await createServer({ root: dir, configFile: false, cacheDir: path.join(dir, '.vite'), logLevel: 'warn', plugins: [plugin], server: { host: '127.0.0.1', port: 0 } })
+    let live: LivePage | undefined
+    try {
+      await server.listen()
+      const { port } = server.httpServer!.address() as { port: number }
+      await writeFile(path.join(dir, 'backend/index.html'), `<!doctype html>
+<link rel="stylesheet" href="/assets/site.css">
+<script src="http://127.0.0.1:${port}/__live_assets/client.js"></script>
+<p id="site">A page rendered by a backend</p>
+`)
+      live = await openPage(`${backend.url}/index.html`)
+      await writeFile(path.join(assets, 'site.css'), '#site {\n  color: rgb(10, 10, 11);\n}\n')
+      await live.page.waitForFunction(() => getComputedStyle(document.querySelector('#site')!).color === 'rgb(10, 10, 11)', undefined, { timeout: 20_000 })
+      expect(await live.sentinel()).toBe(live.firstSentinel)
+      expect(backend.requests.filter(r => r.path === '/assets/site.css').map(r => r.search.has('la'))).toEqual([false, true])
+    }
+    finally {
+      await live?.close()
+      await server.close()
+      await backend.close()
+    }
+  }, 60_000)
 
   it('server.restart() with an inline plugin object (reused by the new server) keeps one working handler', async () => {
     const { dir } = context()
