@@ -3,6 +3,7 @@ import type { Stream } from './stream'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import process from 'node:process'
+import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { copyPlayground, edit, loadFrom, removeCopy } from '../dev-server/harness'
 import { freePort, openStream, waitFor } from './stream'
@@ -134,30 +135,54 @@ describe('dev-server lifecycle', () => {
   // Vite reuses an inline plugin object across restarts: both servers' sessions live in one plugin.
   it(`vite: server.restart() x${CYCLES} with an inline plugin (each restart reuses the plugin object)`, () => viteRestarts(true))
 
-  it(`webpack-dev-server: stop() and start() x${CYCLES}`, async () => {
-    const dir = await copyPlayground('webpack')
+  interface WebpackLike {
+    compiler: { options: { devServer?: object }, close: (callback: () => void) => void }
+    DevServer: new (options: object, compiler: unknown) => {
+      start: () => Promise<void>
+      stop: () => Promise<void>
+      server: { address: () => { port: number } }
+      app: Record<string, { stack?: { handle?: { publish?: unknown } }[] } | undefined>
+      middleware: { waitUntilValid: (callback: () => void) => void }
+    }
+  }
+
+  async function devServerRestarts(name: string, playground: string, configFile: string, load: (dir: string) => Promise<WebpackLike>): Promise<void> {
+    const dir = await copyPlayground(playground)
     cleanup.push(() => removeCopy(dir))
-    await edit(dir, 'webpack.config.cjs', 'liveAssets()', `liveAssets({ heartbeatMs: ${HEARTBEAT_MS} })`)
+    await edit(dir, configFile, 'liveAssets()', `liveAssets({ heartbeatMs: ${HEARTBEAT_MS} })`)
     const heartbeats = trackHeartbeats()
     cleanup.push(heartbeats.restore)
-    const require = createRequire(path.join(dir, 'webpack.config.cjs'))
-    const webpack = require('webpack')
-    const DevServer = require('webpack-dev-server')
-    const config = require('./webpack.config.cjs')
-    const compiler = webpack({ ...config, stats: 'none', infrastructureLogging: { level: 'warn' } })
+    const { compiler, DevServer } = await load(dir)
     const server = new DevServer({ ...compiler.options.devServer, host: '127.0.0.1', port: await freePort(), setupExitSignals: false }, compiler)
     cleanup.push(() => new Promise<void>(resolve => compiler.close(() => resolve())))
     cleanup.push(() => server.stop())
     await server.start()
-    const ours = (layer: { handle?: { publish?: unknown } }): boolean => typeof layer.handle?.publish === 'function'
-    await checkCycles('webpack-dev-server stop()/start()', port => `http://127.0.0.1:${port}/`, {
+    // express 4 keeps its middleware stack in app._router, express 5 in app.router, connect in app itself.
+    const stack = (): { handle?: { publish?: unknown } }[] => (server.app._router ?? server.app.router ?? server.app as { stack?: [] })?.stack ?? []
+    await checkCycles(`${name} stop()/start()`, port => `http://127.0.0.1:${port}/`, {
       port: () => server.server.address().port,
-      handlers: () => ((server.app._router ?? server.app.router)?.stack ?? []).filter(ours).length,
+      handlers: () => stack().filter(layer => typeof layer.handle?.publish === 'function').length,
     }, async () => {
       await server.stop()
       await server.start()
       // Each start compiles again; its file watchers exist once the bundle is valid.
       await new Promise<void>(resolve => server.middleware.waitUntilValid(() => resolve()))
     }, heartbeats)
-  })
+  }
+
+  it(`webpack-dev-server: stop() and start() x${CYCLES}`, () => devServerRestarts('webpack-dev-server', 'webpack', 'webpack.config.cjs', async (dir) => {
+    const require = createRequire(path.join(dir, 'webpack.config.cjs'))
+    const webpack = require('webpack')
+    return {
+      compiler: webpack({ ...require('./webpack.config.cjs'), stats: 'none', infrastructureLogging: { level: 'warn' } }),
+      DevServer: require('webpack-dev-server'),
+    }
+  }))
+
+  it(`@rspack/dev-server: stop() and start() x${CYCLES}`, () => devServerRestarts('@rspack/dev-server', 'rspack', 'rspack.config.mjs', async (dir) => {
+    const { default: config } = await import(pathToFileURL(path.join(dir, 'rspack.config.mjs')).href) as { default: object }
+    const { rspack } = await loadFrom<{ rspack: (config: object) => WebpackLike['compiler'] }>(dir, '@rspack/core')
+    const { RspackDevServer } = await loadFrom<{ RspackDevServer: WebpackLike['DevServer'] }>(dir, '@rspack/dev-server')
+    return { compiler: rspack({ ...config, stats: 'none', infrastructureLogging: { level: 'warn' } }), DevServer: RspackDevServer }
+  }))
 })
