@@ -27,6 +27,16 @@ async function until<T>(check: () => T | undefined, timeout = 5_000): Promise<T>
   }
 }
 
+/** A collector primed with one existing file, `a.css`. */
+async function oneFile(): Promise<{ a: string, reports: string[][], collector: ReturnType<typeof createChangeCollector> }> {
+  const a = path.join(dir, 'a.css')
+  await writeFile(a, 'a{}')
+  const reports: string[][] = []
+  const collector = createChangeCollector({ onChange: files => void reports.push(files), onError: fail })
+  await collector.prime([a])
+  return { a, reports, collector }
+}
+
 describe('createChangeCollector', () => {
   it('turns a burst into one sorted report and stays quiet for saves that change nothing', async () => {
     const a = path.join(dir, 'a.css')
@@ -54,11 +64,7 @@ describe('createChangeCollector', () => {
   })
 
   it('reads a file again after chokidar\'s throttle window, so a second quick save without an event is not lost', async () => {
-    const a = path.join(dir, 'a.css')
-    await writeFile(a, 'a{}')
-    const reports: string[][] = []
-    const collector = createChangeCollector({ onChange: files => void reports.push(files), onError: fail })
-    await collector.prime([a])
+    const { a, reports, collector } = await oneFile()
     await writeFile(a, 'a{color:red}')
     collector.add(a)
     await until(() => reports[0])
@@ -69,11 +75,7 @@ describe('createChangeCollector', () => {
   })
 
   it('reports a deleted file once', async () => {
-    const a = path.join(dir, 'a.css')
-    await writeFile(a, 'a{}')
-    const reports: string[][] = []
-    const collector = createChangeCollector({ onChange: files => void reports.push(files), onError: fail })
-    await collector.prime([a])
+    const { a, reports, collector } = await oneFile()
     await unlink(a)
     collector.add(a)
     expect(await until(() => reports[0])).toEqual([a])
