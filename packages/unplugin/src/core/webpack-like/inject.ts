@@ -36,7 +36,7 @@ export function htmlPluginClasses(compiler: WebpackLikeCompiler): HtmlPluginClas
   return [...classes]
 }
 
-/** Adds `<script src="<base>/client.js">` first in the `<head>` of every page an HTML plugin emits. */
+/** Adds `<script src="<base>/client.js">` before the other tags an HTML plugin puts in the `<head>` of each page. */
 export function injectClientTag(compilation: Compilation, classes: HtmlPluginClass[], src: string): void {
   for (const HtmlPlugin of classes) {
     HtmlPlugin.getCompilationHooks(compilation).alterAssetTagGroups.tapPromise(NAME, async (data) => {
