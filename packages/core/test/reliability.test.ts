@@ -206,14 +206,22 @@ async function startPeer(server: LiveServer): Promise<{ pid: number, events: () 
     const socket = require('node:net').connect(${server.port}, '127.0.0.1', () =>
       socket.write('GET /__live_assets/events HTTP/1.1\\r\\nHost: 127.0.0.1:${server.port}\\r\\n\\r\\n'))
     let first = true
+    let tail = ''
     socket.setEncoding('utf8').on('data', (chunk) => {
       if (first) console.log('open')
       first = false
-      for (const name of chunk.match(/^event: (?!ping)\\w+$/gm) ?? []) console.log(name)
+      const lines = (tail + chunk).split('\\n')
+      tail = lines.pop()
+      for (const line of lines) if (/^event: (?!ping)\\w+$/.test(line)) console.log(line)
     })
   `], { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines: string[] = []
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.trim().split('\n')))
+  let tail = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const complete = (tail + chunk).split('\n')
+    tail = complete.pop()!
+    lines.push(...complete)
+  })
   const kill = (): void => void child.kill('SIGKILL')
   peers.push(kill)
   await waitFor(() => lines[0] === 'open', 10_000, 'the peer process to open its stream')
