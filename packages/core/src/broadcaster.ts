@@ -69,7 +69,8 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     res.write(bytes)
     // compression middleware buffers until told to flush.
     ;(res as { flush?: () => void }).flush?.()
-    const unsent = res.writableLength + (res.socket?.writableLength ?? 0)
+    // Counts the socket's buffer too (HTTP/1), or the stream's (HTTP/2).
+    const unsent = res.writableLength
     if (unsent > options.maxBufferedBytes) {
       dropped.backpressure++
       subscribers.delete(res)
