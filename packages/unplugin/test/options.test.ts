@@ -13,6 +13,7 @@ describe('resolveOptions', () => {
         allowedOrigins: [],
         client: { fallback: 'stylesheets', overlay: true, debug: false },
       },
+      standalone: { port: 35729, host: '127.0.0.1', strictPort: false, publicPath: '/', reload: [] },
     })
   })
 

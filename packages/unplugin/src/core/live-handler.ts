@@ -3,9 +3,8 @@ import type { PluginLogger } from './logger'
 import type { ResolvedOptions } from './options'
 import { createHandler, EVENTS, ROUTES } from '@live-assets/core'
 
-/** The core handler as a dev server mounts it, with the few events a bundler integration publishes. */
-export interface LiveHandler {
-  middleware: Handler
+/** The few events a bundler integration publishes, over any core handler: a dev server's or a standalone server's. */
+export interface LiveEvents {
   /** Sends one `reloadCSS`; does nothing for an empty list (a no-op save is not news). */
   reloadCSS: (files: string[], renamed?: RenamedFile[]) => void
   /**
@@ -13,6 +12,11 @@ export interface LiveHandler {
    * shows the oldest unresolved one and gets `clearError` once none is left.
    */
   setError: (source: string, error: ErrorPayload | undefined) => void
+}
+
+/** The core handler as a dev server mounts it, with the few events a bundler integration publishes. */
+export interface LiveHandler extends LiveEvents {
+  middleware: Handler
   close: () => void
 }
 
@@ -24,21 +28,23 @@ export interface LiveHandler {
  */
 export function createLiveHandler(options: ResolvedOptions, logger: PluginLogger): LiveHandler {
   const middleware = createHandler({ ...options.server, allowedHosts: true, logger })
-  const errors = new Map<string, ErrorPayload>()
   logger.debug(`serving ${options.server.base}${ROUTES.events} and ${options.server.base}${ROUTES.client}`)
+  return { middleware, ...createLiveEvents(middleware, logger), close: () => middleware.close() }
+}
 
+export function createLiveEvents(handler: Handler, logger: PluginLogger): LiveEvents {
+  const errors = new Map<string, ErrorPayload>()
   return {
-    middleware,
     reloadCSS(files, renamed = []) {
       if (files.length === 0)
         return
       const payload: ReloadCSSPayload = renamed.length ? { files, renamed } : { files }
-      middleware.publish(EVENTS.reloadCSS, payload)
+      handler.publish(EVENTS.reloadCSS, payload)
       logger.debug(`reloadCSS ${files.join(', ')}${renamed.length ? ` (renamed ${renamed.map(r => `${r.from} -> ${r.to}`).join(', ')})` : ''}`)
       // Pages hide the overlay on a good `reloadCSS`; another source's error is still unresolved.
       const shown = errors.values().next().value
       if (shown)
-        middleware.publish(EVENTS.error, shown)
+        handler.publish(EVENTS.error, shown)
     },
     setError(source, error) {
       const shown = errors.values().next().value
@@ -50,14 +56,13 @@ export function createLiveHandler(options: ResolvedOptions, logger: PluginLogger
       if (JSON.stringify(next) === JSON.stringify(shown))
         return
       if (next) {
-        middleware.publish(EVENTS.error, next)
+        handler.publish(EVENTS.error, next)
         logger.debug(`error ${next.file ?? ''}${next.line ? `:${next.line}` : ''} ${next.message.split('\n')[0]}`)
       }
       else {
-        middleware.publish(EVENTS.clearError, {})
+        handler.publish(EVENTS.clearError, {})
         logger.debug('clearError')
       }
     },
-    close: () => middleware.close(),
   }
 }

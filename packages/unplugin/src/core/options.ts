@@ -1,5 +1,5 @@
 import type { FallbackMode, LiveAssetsOptions } from '@live-assets/core'
-import { resolveOptions as resolveCoreOptions, silentLogger } from '@live-assets/core'
+import { DEFAULT_PORT, resolveOptions as resolveCoreOptions, silentLogger } from '@live-assets/core'
 
 export interface WatchOptions {
   /** Files, directories or globs, relative to the project root (Vite's `root`, webpack's `context`) or absolute. */
@@ -63,6 +63,38 @@ export interface Options {
    * @default false
    */
   debug?: boolean
+  /**
+   * Watch mode (`rollup -w`, Rolldown, esbuild `context().watch()`, `webpack --watch`): port of the standalone
+   * live-assets server, shared by every config of the process that names the same port. `0` picks a free one; the
+   * chosen URL is logged.
+   * @default 35729
+   */
+  port?: number
+  /**
+   * Watch mode: interface the standalone server listens on. Another interface than loopback needs its `Host` in
+   * `allowedHosts`.
+   * @default '127.0.0.1'
+   */
+  host?: string
+  /**
+   * Watch mode: with `false`, a port taken by another process means the next free one, with a warning; with `true`
+   * it is an error.
+   * @default false
+   */
+  strictPort?: boolean
+  /**
+   * Watch mode: URL path under which the page requests the files of the output directory (Rollup's `output.dir`
+   * or the directory of `output.file`, esbuild's `outdir`, webpack's `output.path`), e.g. `/assets`. webpack uses
+   * its own `output.publicPath` when it is set.
+   * @default '/'
+   */
+  publicPath?: string
+  /**
+   * Watch mode: globs, relative to the output directory, of outputs whose change reloads the whole page, e.g.
+   * `['**\/*.html']`. Other non-CSS outputs (the JavaScript a CSS edit rewrites too) never reload it.
+   * @default []
+   */
+  reload?: string[]
 }
 
 export interface ResolvedWatch {
@@ -81,6 +113,17 @@ export interface ResolvedOptions {
   debug: boolean
   /** What `createHandler()` gets, minus the logger and the dev server's hosts. */
   server: Required<Pick<LiveAssetsOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'client'>>
+  /** The standalone server of watch mode. */
+  standalone: ResolvedStandalone
+}
+
+export interface ResolvedStandalone {
+  port: number
+  host: string
+  strictPort: boolean
+  /** Starts and ends with `/`. */
+  publicPath: string
+  reload: string[]
 }
 
 /**
@@ -108,6 +151,26 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
       allowedOrigins: core.allowedOrigins,
       client: { ...core.client },
     },
+    standalone: resolveStandalone(options),
+  }
+}
+
+function resolveStandalone(options: Options): ResolvedStandalone {
+  const port = options.port ?? DEFAULT_PORT
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TypeError(`[live-assets] port must be an integer from 0 to 65535 (0 picks a free one); got ${JSON.stringify(options.port)}.`)
+  const publicPath = options.publicPath ?? '/'
+  if (typeof publicPath !== 'string' || /[?#\s]/.test(publicPath))
+    throw new TypeError(`[live-assets] publicPath must be a URL path such as '/assets'; got ${JSON.stringify(options.publicPath)}.`)
+  const reload = options.reload ?? []
+  if (!Array.isArray(reload) || reload.some(glob => typeof glob !== 'string' || glob === ''))
+    throw new TypeError(`[live-assets] reload must be a list of globs such as ['**/*.html']; got ${JSON.stringify(options.reload)}.`)
+  return {
+    port,
+    host: options.host ?? '127.0.0.1',
+    strictPort: options.strictPort ?? false,
+    publicPath: `/${publicPath}/`.replace(/\/{2,}/g, '/'),
+    reload: [...reload],
   }
 }
 

@@ -3,6 +3,7 @@ import type { Options } from './options'
 import type { WebpackLikeCompiler } from './webpack-like/types'
 import { createUnplugin } from 'unplugin'
 import { resolveOptions } from './options'
+import { rollupWatchMode } from './rollup'
 import { viteDevServer } from './vite'
 import { webpackLikeDevServer } from './webpack-like'
 
@@ -17,6 +18,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (userOption
   return {
     name: 'live-assets',
     vite: viteDevServer(options),
+    rollup: rollupWatchMode(options, 'rollup'),
+    rolldown: rollupWatchMode(options, 'rolldown') as never,
     webpack: compiler => webpackLikeDevServer(compiler, options, 'webpack'),
     // Rspack implements the parts of webpack's compiler API used there.
     rspack: compiler => webpackLikeDevServer(compiler as unknown as WebpackLikeCompiler, options, 'rspack'),

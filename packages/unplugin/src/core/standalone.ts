@@ -1,0 +1,120 @@
+import type { LiveServer } from '@live-assets/core'
+import type { LiveEvents } from './live-handler'
+import type { PluginLogger } from './logger'
+import type { ResolvedOptions } from './options'
+import { createConsoleLogger, createLiveServer, ROUTES } from '@live-assets/core'
+import { createLiveEvents } from './live-handler'
+
+/** One user's hold on the shared standalone server of its port. */
+export interface StandaloneLease {
+  /** e.g. `http://127.0.0.1:35729`. */
+  url: string
+  /** e.g. `http://127.0.0.1:35729/__live_assets/client.js`. */
+  clientUrl: string
+  events: LiveEvents
+  /** Publishes any other event, e.g. `reload`. */
+  publish: (event: string, data?: unknown) => void
+  logger: PluginLogger
+  /** Ends this hold; the server closes once no user holds it any more. Safe to call twice. */
+  release: () => void
+}
+
+interface Entry {
+  server: Promise<LiveServer>
+  events?: LiveEvents
+  users: number
+  closeTimer?: NodeJS.Timeout
+}
+
+/**
+ * A config reload (`rollup -w` when its config file changes) closes the old watcher before the new one builds: the
+ * server waits this long for a new user before closing, so pages keep their stream and nothing is missed.
+ */
+const REUSE_WINDOW_MS = 1000
+
+/**
+ * Process-wide, and shared by every copy of this module (the ESM and the CommonJS build, a config bundled twice):
+ * several configs in an array, or the old and the new plugin of a config reload, use one server per port.
+ */
+const REGISTRY_KEY = Symbol.for('live-assets.standalone-servers')
+const registry: Map<string, Entry> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map()) as Map<string, Entry>
+
+/**
+ * Takes a hold on the standalone server for `options.standalone.port`, starting it on first use. Each user's page
+ * origins are added to the server's `allowedOrigins`.
+ */
+export async function acquireStandalone(options: ResolvedOptions, logger: PluginLogger = standaloneLogger(options.debug)): Promise<StandaloneLease> {
+  const { port, host } = options.standalone
+  const key = `${host}:${port}`
+  let entry = registry.get(key)
+  if (entry) {
+    clearTimeout(entry.closeTimer)
+    entry.closeTimer = undefined
+  }
+  else {
+    entry = { users: 0, server: start(options, logger) }
+    registry.set(key, entry)
+    // A failed start (a taken port with strictPort) is reported to this user and not kept for the next one.
+    entry.server.catch(() => registry.get(key) === entry && registry.delete(key))
+  }
+  entry.users++
+  let server: LiveServer
+  try {
+    server = await entry.server
+  }
+  catch (error) {
+    entry.users--
+    throw error
+  }
+  const allowed = server.handler.options.allowedOrigins
+  for (const origin of options.server.allowedOrigins) {
+    if (!allowed.includes(origin))
+      allowed.push(origin)
+  }
+  entry.events ??= createLiveEvents(server.handler, logger)
+  const held = entry
+  let released = false
+  return {
+    url: server.url,
+    clientUrl: `${server.url}${server.handler.options.base}${ROUTES.client}`,
+    events: held.events!,
+    publish: (event, data) => void server.publish(event, data),
+    logger,
+    release() {
+      if (released)
+        return
+      released = true
+      if (--held.users > 0)
+        return
+      held.closeTimer = setTimeout(() => {
+        if (registry.get(key) === held)
+          registry.delete(key)
+        void server.close()
+      }, REUSE_WINDOW_MS)
+    },
+  }
+}
+
+async function start(options: ResolvedOptions, logger: PluginLogger): Promise<LiveServer> {
+  const { port, host, strictPort } = options.standalone
+  const server = await createLiveServer({
+    ...options.server,
+    allowedHosts: options.allowedHosts,
+    // Grows as users with other page origins join.
+    allowedOrigins: [...options.server.allowedOrigins],
+    port,
+    host,
+    strictPort,
+    logger,
+  })
+  const tag = `<script src="${server.url}${options.server.base}${ROUTES.client}"></script>`
+  logger.info(`live server at ${server.url}; pages that do not load the bundle add ${tag}`)
+  if (options.server.allowedOrigins.length === 0)
+    logger.warn(`no allowedOrigins: pages are served by another server (e.g. http://localhost:8080 for dist/), and the live server refuses their stream until that origin is listed: liveAssets({ allowedOrigins: ['http://localhost:8080'] }).`)
+  return server
+}
+
+/** Watch mode has no dev server logger to borrow: the console, each line prefixed with `[live-assets]`. */
+export function standaloneLogger(debug: boolean): PluginLogger {
+  return createConsoleLogger(debug)
+}
