@@ -1,0 +1,50 @@
+import { appendFile, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { expect, it } from 'vitest'
+import { poll, stats } from '../dev-server/harness'
+import { spawnNode } from './harness'
+import { describeWatchMode } from './suite'
+
+const ROLLUP_BIN = 'node_modules/rollup/dist/bin/rollup'
+
+describeWatchMode({
+  name: 'rollup',
+  files: { a: 'src/styles/a.css', partial: 'src/styles/partial.css', js: 'src/main.js' },
+  outDir: 'dist',
+  buildDone: /waiting for changes/,
+  start: (dir, env) => spawnNode(dir, ROLLUP_BIN, ['-c', '-w'], env),
+}, (context) => {
+  it('reloading the config 12 times keeps exactly one live server on the same port, the page connected', async () => {
+    const { dir, watcher, liveUrl, live } = context()
+    const connects = (await live.events('connect')).length
+    const { epoch } = await stats(liveUrl)
+    for (let i = 1; i <= 12; i++) {
+      const reloads = watcher.count(/Reloading updated config/)
+      const builds = watcher.count(/waiting for changes/)
+      await appendFile(path.join(dir, 'rollup.config.mjs'), `// reload ${i}\n`)
+      await watcher.waitFor(/Reloading updated config/, reloads + 1)
+      await watcher.waitFor(/waiting for changes/, builds + 1)
+    }
+    const output = watcher.output()
+    expect(output).not.toMatch(/EADDRINUSE|already in use/)
+    expect(output.match(/live server at/g)).toHaveLength(1)
+    // The same server all along: same epoch, and the page never lost its stream.
+    expect((await stats(liveUrl)).epoch).toBe(epoch)
+    expect((await live.events('connect')).length).toBe(connects)
+    await poll(async () => (await stats(liveUrl)).subscribers === 1, { what: 'one subscriber' })
+    const main = await readFile(path.join(dir, 'dist/main.js'), 'utf8')
+    expect(main.split(`${liveUrl}/__live_assets/client.js`)).toHaveLength(2)
+  }, 180_000)
+
+  it('a plain `rollup -c` starts no server, injects nothing and exits within a second of finishing', async () => {
+    const { dir } = context()
+    const build = spawnNode(dir, ROLLUP_BIN, ['-c', '-d', 'dist-plain'], { LIVE_PORT: '0', PAGE_ORIGIN: 'http://127.0.0.1:1' })
+    await build.waitFor(/created dist-plain/, 1, 60_000)
+    const finishedAt = Date.now()
+    const exit = await build.exited
+    expect(Date.now() - finishedAt).toBeLessThan(1000)
+    expect(exit.code).toBe(0)
+    expect(build.output()).not.toMatch(/live-assets/)
+    expect(await readFile(path.join(dir, 'dist-plain/main.js'), 'utf8')).not.toMatch(/__live_assets|live-assets/)
+  }, 90_000)
+})
