@@ -1,0 +1,145 @@
+// @ts-check
+/**
+ * Fan-out: one server process, N raw SSE clients on loopback spread over a few client processes. Per N and system:
+ * publish -> receive latency over several rounds, RSS per connection (after gc, delta over the N connections), CPU of
+ * the server while idle with heartbeats on, and events lost.
+ */
+import { spawn } from 'node:child_process'
+import process from 'node:process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { summarize } from './stats.mjs'
+
+const SERVER = fileURLToPath(new URL('./fanout-server.mjs', import.meta.url))
+const CLIENTS = fileURLToPath(new URL('./fanout-clients.mjs', import.meta.url))
+/** Open files each process may have: 10,000 streams need that many sockets on both ends. */
+export const FD_LIMIT = 20_000
+
+/** A node process with IPC, started through `sh` so that `ulimit -n` applies to it. */
+function child(script, args, nodeArgs = []) {
+  const quoted = [process.execPath, ...nodeArgs, script, ...args].map(a => `'${String(a).replace(/'/g, `'\\''`)}'`).join(' ')
+  const proc = spawn('sh', ['-c', `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${quoted}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let nextId = 0
+  const pending = new Map()
+  let onReady
+  const ready = new Promise((resolve, reject) => {
+    onReady = resolve
+    proc.once('exit', code => reject(new Error(`${script} exited with ${code} before it was ready`)))
+  })
+  proc.on('message', (message) => {
+    if (message.ready)
+      onReady(message)
+    else
+      pending.get(message.id)?.(message)
+  })
+  return {
+    ready,
+    ask(message) {
+      const id = ++nextId
+      return new Promise((resolve) => {
+        pending.set(id, resolve)
+        proc.send({ ...message, id })
+      })
+    },
+    async close() {
+      const exited = new Promise(resolve => proc.once('exit', resolve))
+      proc.send({ cmd: 'close', id: 0 })
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+async function waitUntil(check, timeout, what) {
+  const deadline = Date.now() + timeout
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+/** One system at one N. */
+async function measure(system, n, { rounds, processes, idleMs, heartbeatMs, log }) {
+  const server = child(SERVER, [system, heartbeatMs], ['--expose-gc'])
+  const { port, path, memory: empty } = await server.ready
+  // The baseline after a warm-up connection, so lazily loaded code is not counted per connection.
+  const warm = child(CLIENTS, [`http://127.0.0.1:${port}${path}`, 1])
+  await warm.ready
+  await warm.close()
+  await sleep(200)
+  const baseline = (await server.ask({ cmd: 'memory' })).memory
+  const clients = []
+  const per = Math.ceil(n / processes)
+  const connectStarted = Date.now()
+  try {
+    for (let left = n; left > 0; left -= per)
+      clients.push(child(CLIENTS, [`http://127.0.0.1:${port}${path}`, Math.min(per, left)]))
+    const readies = await Promise.all(clients.map(c => c.ready))
+    const open = readies.reduce((sum, r) => sum + r.open, 0)
+    const failed = readies.reduce((sum, r) => sum + r.failed, 0)
+    log(`  ${system} N=${n}: ${open} streams open (${failed} failed) in ${Date.now() - connectStarted} ms`)
+    await sleep(500)
+    const loaded = await server.ask({ cmd: 'memory' })
+
+    const publishedAt = []
+    const publishCost = []
+    for (let round = 1; round <= rounds; round++) {
+      await sleep(200 + Math.random() * 300)
+      const reply = await server.ask({ cmd: 'publish', round })
+      publishedAt[round] = reply.publishedAt
+      publishCost.push(reply.returnedAt - reply.publishedAt)
+      const received = async () => (await Promise.all(clients.map(c => c.ask({ cmd: 'received', round })))).reduce((sum, r) => sum + r.received, 0)
+      await waitUntil(async () => (await received()) >= open, 15_000, `round ${round} to reach every client`).catch(() => {})
+    }
+    const latencies = []
+    let lost = 0
+    for (const { receipts, count } of await Promise.all(clients.map(c => c.ask({ cmd: 'receipts' })))) {
+      for (let round = 1; round <= rounds; round++) {
+        for (const t of receipts[round] ?? Array.from({ length: count }, () => 0)) {
+          if (t)
+            latencies.push(t - publishedAt[round])
+          else
+            lost++
+        }
+      }
+    }
+    const idle = await server.ask({ cmd: 'idle-cpu', ms: idleMs })
+    const after = await server.ask({ cmd: 'memory' })
+    const summary = summarize(latencies)
+    return {
+      system,
+      n,
+      open,
+      failed,
+      rounds,
+      received: latencies.length,
+      lost,
+      ...summary,
+      publishMs: summarize(publishCost).median,
+      rssPerConnection: (loaded.memory.rss - baseline.rss) / open,
+      heapPerConnection: (loaded.memory.heapUsed - baseline.heapUsed) / open,
+      rssAfterRounds: after.memory.rss,
+      baselineRss: baseline.rss,
+      emptyRss: empty.rss,
+      idleCpuPercent: idle.cpuMs / idle.wallMs * 100,
+      idleMs: idle.wallMs,
+    }
+  }
+  finally {
+    await Promise.all(clients.map(c => c.close().catch(() => {})))
+    await server.close().catch(() => {})
+  }
+}
+
+export async function measureFanout({ sizes = [100, 1000, 10_000], systems = ['live-assets', 'webpack-hot-middleware'], rounds = 10, processes = 4, idleMs = 10_000, heartbeatMs = 10_000, log = console.log } = {}) {
+  const results = []
+  for (const n of sizes) {
+    for (const system of systems) {
+      log(`fan-out: ${system}, N = ${n}`)
+      results.push(await measure(system, n, { rounds, processes, idleMs, heartbeatMs, log }))
+    }
+  }
+  return results
+}

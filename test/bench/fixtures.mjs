@@ -1,0 +1,91 @@
+// @ts-check
+/**
+ * One minimal project per system under test: a page with a `#probe` whose colour every edit changes and a
+ * `#sentinel` rule that every version of the stylesheet keeps, so a frame without the sheet shows as a flash.
+ */
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const TMP = path.join(ROOT, 'test/.tmp')
+
+/** The colour the sentinel rule always has; any other value in a frame means the sheet was missing. */
+export const SENTINEL = 'rgb(1, 2, 3)'
+
+/** The n-th probe colour: unique per edit of one system. */
+export function probeColor(n) {
+  return `rgb(${10 + (n % 200)}, ${(n * 37) % 256}, ${Math.floor(n / 200) + 100})`
+}
+
+export function css(n) {
+  return `#sentinel {\n  color: ${SENTINEL};\n}\n\n#probe {\n  color: ${probeColor(n)};\n}\n`
+}
+
+export const BODY = '<div id="probe">probe</div>\n<div id="sentinel">sentinel</div>'
+
+export function html({ head = '', body = '' } = {}) {
+  return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>bench</title>\n${head}\n</head>\n<body>\n${BODY}\n${body}\n</body>\n</html>\n`
+}
+
+/**
+ * A temp project under `test/.tmp/` with `files`, whose `node_modules` points at `playground/<playground>`'s, so it
+ * resolves the same bundler instances and the workspace's built `unplugin-live-assets`.
+ */
+export async function createProject(name, playground, files) {
+  await mkdir(TMP, { recursive: true })
+  const dir = await mkdtemp(path.join(TMP, `bench-${name}-`))
+  if (playground)
+    await symlink(path.join(ROOT, 'playground', playground, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
+  for (const [file, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true })
+    await writeFile(path.join(dir, file), content)
+  }
+  return {
+    dir,
+    remove: () => rm(dir, { recursive: true, force: true, maxRetries: 3 }),
+  }
+}
+
+/**
+ * Imports `id` as the project itself would resolve it. Other engineers rebuild `packages/*` on this machine while the
+ * benchmark runs, which empties a `dist/` for a few seconds: a missing module is retried for up to a minute.
+ */
+export async function loadFrom(dir, id) {
+  const require = createRequire(path.join(dir, 'package.json'))
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await import(pathToFileURL(require.resolve(id)).href)
+    }
+    catch (error) {
+      if (attempt >= 60 || !['MODULE_NOT_FOUND', 'ERR_MODULE_NOT_FOUND'].includes(error.code))
+        throw error
+      await new Promise(resolve => setTimeout(resolve, 1000))
+    }
+  }
+}
+
+/** Version of a package as the project resolves it. */
+export function versionFrom(dir, id) {
+  const require = createRequire(path.join(dir, 'package.json'))
+  try {
+    return require(`${id}/package.json`).version
+  }
+  catch {
+    // Packages whose exports hide package.json: walk up from the entry.
+    let current = path.dirname(require.resolve(id))
+    for (;;) {
+      try {
+        const json = require(path.join(current, 'package.json'))
+        if (json.name === id)
+          return json.version
+      }
+      catch {}
+      const parent = path.dirname(current)
+      if (parent === current)
+        return 'unknown'
+      current = parent
+    }
+  }
+}
