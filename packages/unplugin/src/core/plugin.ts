@@ -2,6 +2,7 @@ import type { UnpluginFactory } from 'unplugin'
 import type { Options } from './options'
 import type { WebpackLikeCompiler } from './webpack-like/types'
 import { createUnplugin } from 'unplugin'
+import { esbuildWatchMode } from './esbuild'
 import { resolveOptions } from './options'
 import { rollupWatchMode } from './rollup'
 import { viteDevServer } from './vite'
@@ -20,6 +21,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (userOption
     vite: viteDevServer(options),
     rollup: rollupWatchMode(options, 'rollup'),
     rolldown: rollupWatchMode(options, 'rolldown') as never,
+    esbuild: { setup: esbuildWatchMode(options) },
     webpack: compiler => webpackLikeDevServer(compiler, options, 'webpack'),
     // Rspack implements the parts of webpack's compiler API used there.
     rspack: compiler => webpackLikeDevServer(compiler as unknown as WebpackLikeCompiler, options, 'rspack'),
