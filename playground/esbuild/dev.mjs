@@ -1,0 +1,33 @@
+// dev.mjs: esbuild's context().watch() with the live-assets server beside it, and esbuild's serve() for the page.
+import process from 'node:process'
+import * as esbuild from 'esbuild'
+import liveAssets from 'unplugin-live-assets/esbuild'
+import { options, page } from './options.mjs'
+
+/** The page's server: esbuild's serve() on PORT, or (with NO_SERVE=1, as in the tests) any other server of dist/. */
+const port = Number(process.env.PORT ?? 8000)
+const pageOrigin = process.env.PAGE_ORIGIN ?? `http://127.0.0.1:${port}`
+
+async function main() {
+  const context = await esbuild.context({
+    ...options,
+    plugins: [
+      liveAssets({
+        port: Number(process.env.LIVE_PORT ?? 35729),
+        // The page comes from esbuild's server, another origin than the live server's.
+        allowedOrigins: [pageOrigin],
+      }),
+      page,
+    ],
+  })
+  await context.watch()
+  if (!process.env.NO_SERVE) {
+    await context.serve({ servedir: 'dist', host: '127.0.0.1', port })
+    console.log(`\n  page: ${pageOrigin}/\n`)
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
