@@ -11,6 +11,7 @@ describeWatchMode({
   name: 'rollup',
   files: { a: 'src/styles/a.css', partial: 'src/styles/partial.css', js: 'src/main.js' },
   outDir: 'dist',
+  entry: 'main.js',
   buildDone: /waiting for changes/,
   start: (dir, env) => spawnNode(dir, ROLLUP_BIN, ['-c', '-w'], env),
 }, (context) => {

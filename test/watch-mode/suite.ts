@@ -1,6 +1,7 @@
 import type { LivePage } from '../utils/live-page'
 import type { PageServer } from '../utils/page-server'
 import type { WatchProcess } from './harness'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { get } from '../backend/utils'
@@ -16,6 +17,8 @@ export interface WatchSubject {
   files: { a: string, partial: string, js: string }
   /** Output directory, relative to the playground. */
   outDir: string
+  /** The entry bundle the page loads, relative to `outDir`: it gets the client loader. */
+  entry: string
   /** Printed once after every build, good or failed. */
   buildDone: RegExp
   /** Starts the watcher in `dir`; `port` 0 picks a free live-server port. */
@@ -45,7 +48,10 @@ export function describeWatchMode(subject: WatchSubject, extra?: (context: () =>
     async function startWatcher(port: number): Promise<void> {
       context.watcher = subject.start(context.dir, env(port))
       await context.watcher.waitFor(subject.buildDone, 1, 60_000)
+      await context.watcher.waitFor(/live server at/)
       context.liveUrl = liveUrlOf(context.watcher.output())
+      const entry = path.join(context.dir, subject.outDir, subject.entry)
+      await poll(async () => (await readFile(entry, 'utf8')).includes(`${context.liveUrl}/__live_assets/client.js`), { what: `the client loader in ${subject.entry}` })
     }
 
     /** Saves an edit, waits for the page to paint `color` on probe `index`, and records the time it took. */
