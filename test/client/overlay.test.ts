@@ -55,6 +55,26 @@ describe('the error overlay', () => {
     expect(await live.sentinel()).toBe(live.firstSentinel)
   })
 
+  it('keeps the stream open through a build error: the `error` event is not a connection failure', async () => {
+    const live = await open()
+    site.publish('error', ERROR)
+    await waitForOverlay(live, true)
+    site.publish('clearError', {})
+    await waitForOverlay(live, false)
+    expect(await live.events('disconnect')).toEqual([])
+    expect(site.handler.broadcaster.stats()).toMatchObject({ subscribers: 1, peakSubscribers: 1 })
+  })
+
+  it('shows no overlay when the connection drops', async () => {
+    const live = await open({ mode: 'cross-origin' })
+    await site.stopLive()
+    await live.waitForEvents('disconnect', 1)
+    await site.startLive()
+    await live.waitForEvents('connect', 2)
+    expect(await overlayText(live)).toBeNull()
+    expect(await live.events('error')).toEqual([])
+  })
+
   it('is removed by clearError and by the next good reloadCSS', async () => {
     const live = await open()
     site.publish('error', ERROR)

@@ -46,6 +46,9 @@ export function connect({ url, events, heartbeatMs, onEvent, onDown, log }: Conn
     const es = source = new EventSource(target)
     for (const name of events) {
       es.addEventListener(name, (event) => {
+        // A connection failure is also an `error` event on the EventSource, but not a message.
+        if (!(event instanceof MessageEvent))
+          return
         const { data, lastEventId: id } = event as MessageEvent<string>
         if (id)
           lastEventId = id
@@ -66,7 +69,11 @@ export function connect({ url, events, heartbeatMs, onEvent, onDown, log }: Conn
         onEvent(name, payload)
       })
     }
-    es.onerror = () => fail(es.readyState === EventSource.CLOSED ? 'the server refused the stream' : 'the stream broke')
+    es.onerror = (event) => {
+      // The server's `error` event (a build error) arrives here too, as a message: not a connection failure.
+      if (!(event instanceof MessageEvent))
+        fail(es.readyState === EventSource.CLOSED ? 'the server refused the stream' : 'the stream broke')
+    }
     arm()
   }
 
