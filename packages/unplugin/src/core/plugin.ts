@@ -7,6 +7,7 @@ import { resolveOptions } from './options'
 import { rollupWatchMode } from './rollup'
 import { viteDevServer } from './vite'
 import { webpackLikeDevServer } from './webpack-like'
+import { webpackLikeWatch } from './webpack-watch'
 
 /**
  * The one factory behind every entry. Options are resolved once per plugin instance; each bundler then gets its
@@ -22,9 +23,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (userOption
     rollup: rollupWatchMode(options, 'rollup'),
     rolldown: rollupWatchMode(options, 'rolldown') as never,
     esbuild: { setup: esbuildWatchMode(options) },
-    webpack: compiler => webpackLikeDevServer(compiler, options, 'webpack'),
+    webpack(compiler) {
+      webpackLikeDevServer(compiler, options, 'webpack')
+      webpackLikeWatch(compiler, options, 'webpack')
+    },
     // Rspack implements the parts of webpack's compiler API used there.
-    rspack: compiler => webpackLikeDevServer(compiler as unknown as WebpackLikeCompiler, options, 'rspack'),
+    rspack(compiler) {
+      webpackLikeDevServer(compiler as unknown as WebpackLikeCompiler, options, 'rspack')
+      webpackLikeWatch(compiler as unknown as WebpackLikeCompiler, options, 'rspack')
+    },
   }
 }
 

@@ -6,8 +6,10 @@
 declare const __resourceQuery: string
 declare const __webpack_public_path__: string
 
-const base = new URLSearchParams(__resourceQuery.slice(1)).get('base') ?? '/__live_assets'
-const src = new URL(`${base}/client.js`, new URL(__webpack_public_path__ || '/', location.href)).href
+const query = new URLSearchParams(__resourceQuery.slice(1))
+const base = query.get('base') ?? '/__live_assets'
+// Watch mode names its standalone server; a dev server serves the bundle itself.
+const src = new URL(`${base}/client.js`, query.get('origin') ?? new URL(__webpack_public_path__ || '/', location.href)).href
 
 if (![...document.scripts].some(script => script.src === src)) {
   const script = document.createElement('script')

@@ -50,8 +50,10 @@ export function injectClientTag(compilation: Compilation, classes: HtmlPluginCla
 /**
  * Without an HTML plugin, a tiny module is added to every entry: it inserts the client's `<script>` tag, resolved
  * against the bundle's public path so that it also reaches the dev server from a page served elsewhere.
+ * @param origin the standalone server of watch mode, e.g. `http://127.0.0.1:35729`; without it, the public path's
  */
-export function addClientEntry(compiler: WebpackLikeCompiler, base: string): void {
+export function addClientEntry(compiler: WebpackLikeCompiler, base: string, origin?: string): void {
   const entry = fileURLToPath(new URL('./inject/client-entry.mjs', import.meta.url))
-  new compiler.webpack.EntryPlugin(compiler.context, `${entry}?base=${encodeURIComponent(base)}`, { name: undefined }).apply(compiler)
+  const query = `base=${encodeURIComponent(base)}${origin ? `&origin=${encodeURIComponent(origin)}` : ''}`
+  new compiler.webpack.EntryPlugin(compiler.context, `${entry}?${query}`, { name: undefined }).apply(compiler)
 }
