@@ -1,0 +1,66 @@
+import type { LivePage } from '../utils/live-page'
+import type { PageServer } from '../utils/page-server'
+import type { WatchProcess } from './harness'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { copyPlayground, edit, poll, removeCopy, stats } from '../dev-server/harness'
+import { openPage } from '../utils/live-page'
+import { startPageServer } from '../utils/page-server'
+import { killAll, liveUrlOf, paintedAt, sampleColors, spawnNode } from './harness'
+
+/**
+ * `webpack --watch` through the real webpack-cli, with the webpack playground's config (its `devServer` section is
+ * ignored by `--watch`): no dev server, so the standalone live server publishes.
+ */
+describe('webpack --watch (no dev server)', () => {
+  let dir: string
+  let pageServer: PageServer
+  let watcher: WatchProcess
+  let live: LivePage
+  const timings: string[] = []
+
+  beforeAll(async () => {
+    dir = await copyPlayground('webpack')
+    pageServer = await startPageServer({ root: path.join(dir, 'dist') })
+    // The playground's config with the plugin (its one plain-object plugin) on port 0 and the page server's origin allowed.
+    await writeFile(path.join(dir, 'webpack.watch.cjs'), `const liveAssets = require('unplugin-live-assets/webpack')
+const config = require('./webpack.config.cjs')
+module.exports = {
+  ...config,
+  plugins: [...config.plugins.filter(p => p.constructor !== Object), liveAssets({ port: 0, allowedOrigins: [${JSON.stringify(pageServer.url)}] })],
+}
+`)
+    watcher = spawnNode(dir, 'node_modules/webpack-cli/bin/cli.js', ['--config', 'webpack.watch.cjs', '--watch'])
+    await watcher.waitFor(/compiled successfully/, 1, 90_000)
+    live = await openPage(pageServer.url)
+    await sampleColors(live.page, ['#a', '#b', '#partial'])
+    await live.page.click('#counter')
+  }, 120_000)
+
+  afterAll(async () => {
+    await live?.close()
+    await watcher?.stop('SIGKILL')
+    killAll()
+    await pageServer?.close()
+    await removeCopy(dir)
+    console.log(`[live-assets] webpack --watch save-to-restyle: ${timings.join(', ')}`)
+  })
+
+  it('starts one standalone live server and no dev server', () => {
+    const output = watcher.output()
+    expect(output.match(/live server at/g)).toHaveLength(1)
+    expect(output).not.toMatch(/Project is running at|Loopback:/)
+  })
+
+  it('a CSS edit publishes reloadCSS through the standalone server and restyles the page in place', async () => {
+    const liveUrl = liveUrlOf(watcher.output())
+    await poll(async () => (await stats(liveUrl)).subscribers === 1, { what: 'one subscriber' })
+    const before = (await stats(liveUrl)).eventsPublished
+    const savedAt = await edit(dir, 'src/styles/a.css', 'rgb(200, 30, 30)', 'rgb(200, 30, 31)')
+    timings.push(`sheet A ${await paintedAt(live.page, 0, 'rgb(200, 30, 31)') - savedAt} ms`)
+    expect((await stats(liveUrl)).eventsPublished).toBe(before + 1)
+    expect(await live.page.textContent('#counter')).toBe('count: 1')
+    expect(await live.sentinel()).toBe(live.firstSentinel)
+  })
+})
