@@ -50,6 +50,8 @@ export function injectClientTag(compilation: Compilation, classes: HtmlPluginCla
 /**
  * Without an HTML plugin, a tiny module is added to every entry: it inserts the client's `<script>` tag, resolved
  * against the bundle's public path so that it also reaches the dev server from a page served elsewhere.
+ * @param compiler the compiler whose entries get the module
+ * @param base path prefix of the live-assets endpoints
  * @param origin the standalone server of watch mode, e.g. `http://127.0.0.1:35729`; without it, the public path's
  */
 export function addClientEntry(compiler: WebpackLikeCompiler, base: string, origin?: string): void {
