@@ -1,7 +1,8 @@
 import { appendFile, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { expect, it } from 'vitest'
-import { poll, stats } from '../dev-server/harness'
+import { stats } from '../backend/utils'
+import { poll } from '../dev-server/harness'
 import { spawnNode } from './harness'
 import { describeWatchMode } from './suite'
 
@@ -18,7 +19,7 @@ describeWatchMode({
   it('reloading the config 12 times keeps exactly one live server on the same port, the page connected', async () => {
     const { dir, watcher, liveUrl, live } = context()
     const connects = (await live.events('connect')).length
-    const { epoch } = await stats(liveUrl)
+    const { epoch } = await stats(`${liveUrl}/__live_assets`)
     for (let i = 1; i <= 12; i++) {
       const reloads = watcher.count(/Reloading updated config/)
       const builds = watcher.count(/waiting for changes/)
@@ -30,9 +31,9 @@ describeWatchMode({
     expect(output).not.toMatch(/EADDRINUSE|already in use/)
     expect(output.match(/live server at/g)).toHaveLength(1)
     // The same server all along: same epoch, and the page never lost its stream.
-    expect((await stats(liveUrl)).epoch).toBe(epoch)
+    expect((await stats(`${liveUrl}/__live_assets`)).epoch).toBe(epoch)
     expect((await live.events('connect')).length).toBe(connects)
-    await poll(async () => (await stats(liveUrl)).subscribers === 1, { what: 'one subscriber' })
+    await poll(async () => (await stats(`${liveUrl}/__live_assets`)).subscribers === 1, { what: 'one subscriber' })
     const main = await readFile(path.join(dir, 'dist/main.js'), 'utf8')
     expect(main.split(`${liveUrl}/__live_assets/client.js`)).toHaveLength(2)
   }, 180_000)
