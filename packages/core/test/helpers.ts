@@ -1,7 +1,10 @@
 import type { EventSourceMessage } from 'eventsource-parser'
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { LiveServer, LiveServerOptions } from '../src'
 import { request } from 'node:http'
 import { createParser } from 'eventsource-parser'
+import { afterEach } from 'vitest'
+import { createLiveServer, silentLogger } from '../src'
 
 /** Polls until `predicate` holds; fails after `timeoutMs`. */
 export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
@@ -63,4 +66,22 @@ export function fetchRaw(url: string, init: { method?: string, headers?: Record<
     req.on('error', reject)
     req.end(init.body)
   })
+}
+
+/**
+ * `start(options)` for silent standalone servers on a free port, all closed after each test (or earlier, by
+ * `start.closeAll()`, when something must happen after they are closed).
+ */
+export function useLiveServers(): ((options?: LiveServerOptions) => Promise<LiveServer>) & { closeAll: () => Promise<void> } {
+  const servers: LiveServer[] = []
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(servers.splice(0).map(s => s.close()))
+  }
+  afterEach(closeAll)
+  const start = async (options: LiveServerOptions = {}): Promise<LiveServer> => {
+    const server = await createLiveServer({ port: 0, logger: silentLogger, ...options })
+    servers.push(server)
+    return server
+  }
+  return Object.assign(start, { closeAll })
 }

@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createHandler, createLiveServer, silentLogger } from '../src'
-import { fetchRaw, openStream, waitFor } from './helpers'
+import { createHandler, silentLogger } from '../src'
+import { fetchRaw, openStream, useLiveServers, waitFor } from './helpers'
 
 /** What the tests below observe inside core without changing it: every chokidar instance, every token comparison. */
 const seen = vi.hoisted(() => ({ chokidar: [] as FSWatcher[], compared: [] as [number, number][] }))
@@ -44,15 +44,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
-const servers: LiveServer[] = []
-async function start(options: LiveServerOptions = {}): Promise<LiveServer> {
-  const server = await createLiveServer({ port: 0, logger: silentLogger, ...options })
-  servers.push(server)
-  return server
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(s => s.close()))
-})
+const start = useLiveServers()
 const eventsUrl = (s: LiveServer) => `${s.url}/__live_assets/events`
 
 function random(seed: number): () => number {
@@ -307,7 +299,7 @@ interface Watched {
 const dirs: string[] = []
 afterEach(async () => {
   // The watcher must be closed before its directory goes away.
-  await Promise.all(servers.splice(0).map(s => s.close()))
+  await start.closeAll()
   await Promise.all(dirs.splice(0).map(dir => rm(dir, { recursive: true, force: true })))
 })
 

@@ -1,21 +1,13 @@
-import type { LiveServer, LiveServerOptions } from '../src'
+import type { LiveServer } from '../src'
 import { mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createLiveServer, silentLogger } from '../src'
-import { fetchRaw, openStream, waitFor } from './helpers'
+import { describe, expect, it } from 'vitest'
+import { silentLogger } from '../src'
+import { fetchRaw, openStream, useLiveServers, waitFor } from './helpers'
 
-const servers: LiveServer[] = []
-async function start(options: LiveServerOptions = {}): Promise<LiveServer> {
-  const server = await createLiveServer({ port: 0, logger: silentLogger, ...options })
-  servers.push(server)
-  return server
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(s => s.close()))
-})
+const start = useLiveServers()
 
 const events = (s: LiveServer) => `${s.url}/__live_assets/events`
 
