@@ -4,9 +4,10 @@
  * webpack-hot-middleware, and a few small figures. Prints tables, writes BENCHMARKS.md and test/bench/latency.svg.
  *
  *   node test/bench/index.mjs [--only latency,fanout,small] [--edits 30] [--sizes 100,1000,10000]
+ *   node test/bench/index.mjs --render   (BENCHMARKS.md and the chart again from test/.tmp/bench-results.json)
  */
 import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import process from 'node:process'
@@ -24,9 +25,11 @@ const { values } = parseArgs({
     edits: { type: 'string', default: '30' },
     sizes: { type: 'string', default: '100,1000,10000' },
     out: { type: 'string', default: 'BENCHMARKS.md' },
+    render: { type: 'boolean', default: false },
   },
 })
 const only = new Set(values.only.split(','))
+const RESULTS = path.join(ROOT, 'test/.tmp/bench-results.json')
 const edits = Number(values.edits)
 const sizes = values.sizes.split(',').map(Number)
 
@@ -52,12 +55,14 @@ function machine() {
 }
 
 async function main() {
-  const startedAt = new Date()
-  const before = machine()
+  // --render: write BENCHMARKS.md and the chart again from the last run's results, without measuring.
+  const saved = values.render ? JSON.parse(await readFile(RESULTS, 'utf8')) : undefined
+  const startedAt = saved ? new Date(saved.startedAt ?? (await stat(RESULTS)).mtime) : new Date()
+  const before = saved?.before ?? machine()
   const log = message => console.log(message)
-  const report = { latency: undefined, fanout: undefined, small: undefined }
+  const report = saved?.report ?? { latency: undefined, fanout: undefined, small: undefined }
 
-  if (only.has('latency')) {
+  if (!saved && only.has('latency')) {
     report.latency = await measureLatency({ edits, log })
     console.log(`\nSave -> restyle latency (ms), ${edits} edits per system after 3 warm-ups`)
     console.table(report.latency.results.map(r => ({
@@ -72,7 +77,7 @@ async function main() {
       'missed': r.missed,
     })))
   }
-  if (only.has('fanout')) {
+  if (!saved && only.has('fanout')) {
     report.fanout = await measureFanout({ sizes, log })
     console.log('\nFan-out')
     console.table(report.fanout.map(r => ({
@@ -88,7 +93,7 @@ async function main() {
       'lost': r.lost,
     })))
   }
-  if (only.has('small')) {
+  if (!saved && only.has('small')) {
     log('small figures')
     report.small = { client: await clientSize(), vite: await viteStart(), memory: await idleMemory() }
     console.log('\nSmall figures')
@@ -101,9 +106,9 @@ async function main() {
     })
   }
 
-  const after = machine()
+  const after = saved?.after ?? machine()
   const test = path.join(ROOT, 'test')
-  const versions = {
+  const versions = saved?.versions ?? {
     'live-assets': JSON.parse(await readFile(path.join(ROOT, 'packages/core/package.json'), 'utf8')).version,
     'node': process.version,
     'chromium': report.latency?.chromium ?? '-',
@@ -132,6 +137,7 @@ async function main() {
 
   if (report.latency) {
     const results = report.latency.results
+    const perSystem = Math.max(...results.map(r => r.count + r.missed))
     md.push('## 1. Save → restyle latency in Chromium', '')
     md.push('![Latency per system: every sample, median and p95](test/bench/latency.svg)', '')
     md.push('### Method', '')
@@ -140,7 +146,7 @@ async function main() {
       '- Every system gets its own temp project under `test/.tmp/` with the same page: a `#probe` element whose colour each edit changes, and a `#sentinel` element whose rule (`color: rgb(1, 2, 3)`) every version of the stylesheet keeps.',
       '- An init script in every document runs a `requestAnimationFrame` loop that reads `getComputedStyle()` of both in each frame and reports, through a Playwright binding, the time (`performance.timeOrigin + performance.now()`) of the first frame showing each new colour, every frame in which the sentinel is not styled (a **flash**), and every document load (a **reload**: the init script runs again, so a reload can never go unnoticed).',
       '- Node takes its time the same way just before `writeFile()`. The offset between the page clock and the Node clock is measured before each edit from three `page.evaluate()` round trips (the one with the smallest round trip; typically well under 1 ms), so the latency is the page frame time minus the offset minus the write time.',
-      `- Per system: 3 warm-up edits, then ${edits} measured edits, each writing a new colour. All edits of a group (warm-ups first) are shuffled into one random order, with a random pause of 150-450 ms after each restyle before the next write, so no polling timer can phase-lock with the edits. An edit that shows no restyle within 10 s counts as **missed**.`,
+      `- Per system: 3 warm-up edits, then ${perSystem} measured edits, each writing a new colour. All edits of a group (warm-ups first) are shuffled into one random order, with a random pause of 150-450 ms after each restyle before the next write, so no polling timer can phase-lock with the edits. An edit that shows no restyle within 10 s counts as **missed**.`,
       '- **Positive controls** on every page after its measurement: all stylesheets removed for two frames must count as a flash, and one `location.reload()` as a reload. Both detectors fired on every page where the table says `yes / yes`.',
       '- Setups: live-assets with each bundler as its README documents (webpack and Rspack with `hot: false, liveReload: false`, bundled sheet swapped by live-assets; Vite with the sheet in `public/`; the backend playground\'s page server with the `live-assets` CLI beside it). Peers: Vite\'s own HMR for `<link rel="stylesheet" href="/src/style.css">` in `index.html`; webpack-dev-server with `hot: true` and mini-css-extract-plugin (`[name].css`); Rspack with `hot: true` and native CSS (`type: \'css/auto\'`). The same entry (`main.js` + `style.css`) and HTML plugin in both webpack-like setups.',
       '',
@@ -192,8 +198,10 @@ async function main() {
 
   md.push(...explain(report), '')
   // Raw samples of the run, for a second look; not committed (test/.tmp is ignored).
-  await mkdir(path.join(ROOT, 'test/.tmp'), { recursive: true })
-  await writeFile(path.join(ROOT, 'test/.tmp/bench-results.json'), JSON.stringify({ versions, before, after, report }, null, 2))
+  if (!saved) {
+    await mkdir(path.dirname(RESULTS), { recursive: true })
+    await writeFile(RESULTS, JSON.stringify({ startedAt, versions, before, after, report }, null, 2))
+  }
   await writeFile(path.join(ROOT, values.out), `${md.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`)
   console.log(`\nwrote ${values.out}${report.latency ? ' and test/bench/latency.svg' : ''}`)
 }
