@@ -88,6 +88,7 @@ export async function createLiveServer(options: LiveServerOptions = {}): Promise
 
   const watcher = options.watch && startWatching(options.watch, handler, logger)
   await watcher?.ready
+  logger.info(`listening at ${url}; pages load ${url}${resolved.base}/client.js`)
 
   let closing: Promise<void> | undefined
   return {

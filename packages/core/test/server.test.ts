@@ -213,9 +213,11 @@ describe('ports', () => {
     expect(warnings[0]).toMatch(/in use; listening on/)
   })
 
-  it('listens on loopback by default', async () => {
-    const server = await start()
+  it('listens on loopback by default, and prints its URL', async () => {
+    const lines: string[] = []
+    const server = await start({ logger: { ...silentLogger, info: m => lines.push(m) } })
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(lines).toContain(`listening at ${server.url}; pages load ${server.url}/__live_assets/client.js`)
   })
 })
 
