@@ -1,4 +1,5 @@
 // `pnpm dev`: a static server for dist/ on one port, `rollup -c -w` (with the live-assets server) beside it.
+// `pnpm dev:rolldown`: the same with `rolldown -c rolldown.config.mjs -w`.
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dist')
 const port = Number(process.env.PORT ?? 8080)
+const bundler = process.argv[2] === 'rolldown' ? 'rolldown' : 'rollup'
 /** @type {Record<string, string>} */
 const TYPES = { '.html': 'text/html', '.css': 'text/css', '.js': 'text/javascript' }
 
@@ -26,9 +28,9 @@ const server = createServer(async (req, res) => {
 })
 server.listen(port, '127.0.0.1', () => {
   const origin = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`
-  console.log(`\n  page: ${origin}/  (dist/, served by dev.mjs; the live server is rollup's)\n`)
-  const rollup = spawn('rollup', ['-c', '-w'], { stdio: 'inherit', shell: process.platform === 'win32', env: { ...process.env, PAGE_ORIGIN: origin } })
-  rollup.on('exit', code => process.exit(code ?? 0))
+  console.log(`\n  page: ${origin}/  (dist/, served by dev.mjs; the live server is ${bundler}'s)\n`)
+  const watcher = spawn(bundler, ['-c', `${bundler}.config.mjs`, '-w'], { stdio: 'inherit', shell: process.platform === 'win32', env: { ...process.env, PAGE_ORIGIN: origin } })
+  watcher.on('exit', code => process.exit(code ?? 0))
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM']))
-    process.on(signal, () => rollup.kill(signal))
+    process.on(signal, () => watcher.kill(signal))
 })

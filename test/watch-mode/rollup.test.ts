@@ -4,7 +4,7 @@ import { expect, it } from 'vitest'
 import { stats } from '../backend/utils'
 import { poll } from '../dev-server/harness'
 import { spawnNode } from './harness'
-import { describeWatchMode } from './suite'
+import { describeWatchMode, itBuildsWithoutServer } from './suite'
 
 const ROLLUP_BIN = 'node_modules/rollup/dist/bin/rollup'
 
@@ -43,15 +43,6 @@ describeWatchMode({
     console.log(`[live-assets] rollup config reload x20: ${Math.min(...durations)} to ${Math.max(...durations)} ms each (save to rebuilt), ${durations.reduce((a, b) => a + b, 0)} ms in all; 1 live server, epoch unchanged, port ${new URL(liveUrl).port} kept, 0 reconnects`)
   }, 180_000)
 
-  it('a plain `rollup -c` starts no server, injects nothing and exits within a second of finishing', async () => {
-    const { dir } = context()
-    const build = spawnNode(dir, ROLLUP_BIN, ['-c', '-d', 'dist-plain'], { LIVE_PORT: '0', PAGE_ORIGIN: 'http://127.0.0.1:1' })
-    await build.waitFor(/created dist-plain/, 1, 60_000)
-    const finishedAt = Date.now()
-    const exit = await build.exited
-    expect(Date.now() - finishedAt).toBeLessThan(1000)
-    expect(exit.code).toBe(0)
-    expect(build.output()).not.toMatch(/live-assets/)
-    expect(await readFile(path.join(dir, 'dist-plain/main.js'), 'utf8')).not.toMatch(/__live_assets|live-assets/)
-  }, 90_000)
+  itBuildsWithoutServer('`rollup -c`', context, 'main.js', /created dist-plain/, dir =>
+    spawnNode(dir, ROLLUP_BIN, ['-c', '-d', 'dist-plain'], { LIVE_PORT: '0', PAGE_ORIGIN: 'http://127.0.0.1:1' }))
 })

@@ -11,8 +11,10 @@ import { startPageServer } from '../utils/page-server'
 import { killAll, liveUrlOf, paintedAt, sampleColors, unstyled } from './harness'
 
 export interface WatchSubject {
-  /** Playground folder name, also the label of the timings. */
+  /** The label of the tests and of the timings. */
   name: string
+  /** Playground folder name; `name` unless two bundlers share one playground. */
+  playground?: string
   /** Playground files, relative to its folder. */
   files: { a: string, partial: string, js: string }
   /** Output directory, relative to the playground. */
@@ -63,7 +65,7 @@ export function describeWatchMode(subject: WatchSubject, extra?: (context: () =>
     }
 
     beforeAll(async () => {
-      context.dir = await copyPlayground(subject.name)
+      context.dir = await copyPlayground(subject.playground ?? subject.name)
       context.pageServer = await startPageServer({ root: path.join(context.dir, subject.outDir) })
       await startWatcher(0)
       context.live = await openPage(context.pageServer.url)
@@ -155,4 +157,22 @@ export function describeWatchMode(subject: WatchSubject, extra?: (context: () =>
       expect(await context.live.sentinel()).toBe(context.live.firstSentinel)
     }, 90_000)
   })
+}
+
+/**
+ * A plain build with the plugin, into `dist-plain/` of the copy: it starts no server, adds nothing to `entry` and
+ * exits within a second of printing `done`.
+ */
+export function itBuildsWithoutServer(title: string, context: () => WatchContext, entry: string, done: RegExp, build: (dir: string) => WatchProcess): void {
+  it(`a plain ${title} starts no server, injects nothing and exits within a second of finishing`, async () => {
+    const { dir } = context()
+    const plain = build(dir)
+    await plain.waitFor(done, 1, 60_000)
+    const finishedAt = Date.now()
+    const exit = await plain.exited
+    expect(Date.now() - finishedAt).toBeLessThan(1000)
+    expect(exit.code).toBe(0)
+    expect(plain.output()).not.toMatch(/live-assets/)
+    expect(await readFile(path.join(dir, 'dist-plain', entry), 'utf8')).not.toMatch(/__live_assets|live-assets/)
+  }, 90_000)
 }
