@@ -28,8 +28,20 @@ export interface BeforeSwapDetail {
   files: string[]
 }
 
-/** Shared by every copy of the client in this window (two script tags, ESM plus classic). */
+/** Shared by every copy of the client in this window (two script tags, ESM plus classic) and its same-origin frames. */
 const INSTANCE = Symbol.for('live-assets.client')
+
+type Listener = (name: string, data?: any) => void
+
+/** What a window holds at `INSTANCE`: the client, plus the way a same-origin frame joins its connection. */
+interface SharedClient extends LiveAssetsClient {
+  /** Passes every event (and `disconnect`) to `listener` too, starting with the last `hello`; returns how to leave. */
+  listen: (listener: Listener) => () => void
+}
+
+type Slot = Record<symbol, SharedClient | undefined>
+
+const DOWN = 'disconnect'
 
 const PREFIX = '[live-assets]'
 
@@ -41,17 +53,22 @@ function info(message: string): void {
 
 /**
  * Connects to the live-assets server and keeps the page's stylesheets in sync. Safe to call again:
- * a window only ever has one client, one connection and one set of listeners.
+ * a window only ever has one client, one connection and one set of listeners. In a frame whose
+ * same-origin parent (or grandparent...) already runs a client for the same server, it uses that
+ * client's connection instead of opening its own.
  * @param config what the server filled in
  * @param scriptUrl the URL this script was loaded from; `base` is resolved against it when `config.origin` is not set
  */
 export function startClient(config: ClientConfig, scriptUrl?: string): LiveAssetsClient {
-  const global = window as unknown as Record<symbol, LiveAssetsClient | undefined>
+  const global = window as unknown as Slot
   const existing = global[INSTANCE]
   if (existing)
     return existing
 
   const url = new URL((config.base ?? DEFAULT_BASE) + ROUTES.events, config.origin ?? scriptUrl ?? location.href)
+  const upstream = ancestorClient()
+  // An older client in the parent cannot share, and one for another server must not.
+  const shared = upstream?.listen && upstream.url === url.href ? upstream : undefined
   const origins = [location.origin, url.origin]
   const debug = (message: string): void => {
     if (config.debug)
@@ -67,6 +84,8 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
   let restartRefreshed = false
 
   function onEvent(name: string, data: any): void {
+    if (name === DOWN)
+      return emit(name)
     debug(`${name} ${JSON.stringify(data)}`)
     switch (name) {
       case EVENTS.hello: {
@@ -103,7 +122,8 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
 
   function reportError(error: ErrorPayload): void {
     console.error(PREFIX, error.message)
-    if (config.overlay)
+    // A frame leaves the overlay to the window that owns the connection: one overlay, one Escape.
+    if (config.overlay && !shared)
       showOverlay(error)
     emit('error', error)
   }
@@ -149,26 +169,67 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
       reportError({ message, file: url })
   }
 
-  const connection = connect({
-    url,
-    events: Object.values(EVENTS),
-    // A zero or missing heartbeat (a hand-written ESM config) would make the watchdog fire at once, forever.
-    heartbeatMs: config.heartbeatMs || DEFAULT_HEARTBEAT_MS,
-    onEvent,
-    onDown: () => {
-      debug('disconnected')
-      emit('disconnect')
-    },
-    log: debug,
-  })
-  debug(`connecting to ${url.href}`)
+  let close: () => void
+  let listen: SharedClient['listen']
+  if (shared) {
+    // The frame's own document, realm and config handle the events; only the stream is shared.
+    listen = shared.listen
+    close = listen(onEvent)
+    // A page put in the back/forward cache comes back with its frames: only a frame that goes for good leaves.
+    addEventListener('pagehide', event => event.persisted || close())
+    debug(`sharing the connection of a parent window to ${url.href}`)
+  }
+  else {
+    const listeners = new Set<Listener>([onEvent])
+    let hello: unknown
+    const deliver: Listener = (name, data) => {
+      if (name === EVENTS.hello)
+        hello = data
+      for (const listener of listeners)
+        listener(name, data)
+    }
+    listen = (listener) => {
+      listeners.add(listener)
+      if (hello)
+        listener(EVENTS.hello, hello)
+      return () => void listeners.delete(listener)
+    }
+    close = connect({
+      url,
+      events: Object.values(EVENTS),
+      // A zero or missing heartbeat (a hand-written ESM config) would make the watchdog fire at once, forever.
+      heartbeatMs: config.heartbeatMs || DEFAULT_HEARTBEAT_MS,
+      onEvent: deliver,
+      onDown: () => {
+        debug('disconnected')
+        deliver(DOWN)
+      },
+      log: debug,
+    }).close
+    debug(`connecting to ${url.href}`)
+  }
 
-  return global[INSTANCE] = {
+  const client: SharedClient = {
     url: url.href,
+    listen,
     close() {
-      connection.close()
+      close()
       global[INSTANCE] = undefined
     },
+  }
+  return global[INSTANCE] = client
+}
+
+/** The client of the nearest same-origin ancestor window; a cross-origin one throws when read. */
+function ancestorClient(): SharedClient | undefined {
+  for (let w: Window = window; w !== w.parent;) {
+    w = w.parent
+    try {
+      const client = (w as unknown as Slot)[INSTANCE]
+      if (client)
+        return client
+    }
+    catch {}
   }
 }
 
