@@ -2,8 +2,7 @@ import type { LiveServer } from '@live-assets/core'
 import type { Page } from 'playwright-core'
 import type { PageServer } from '../utils/page-server'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
@@ -137,22 +136,12 @@ describe('listening', () => {
     const server = await createLiveServer({ port: 0, logger: silentLogger })
     const everywhere = await createLiveServer({ port: 0, logger: silentLogger, host: true })
     try {
-      const lan = Object.values(networkInterfaces()).flat().find(i => i && i.family === 'IPv4' && !i.internal)?.address
-      const viaLan = lan && await new Promise<string>((resolve) => {
-        const socket = connect(server.port, lan, () => {
-          socket.destroy()
-          resolve('connected')
-        })
-        socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
-      })
-      console.info(`[reliability] bound addresses: default ${JSON.stringify(boundAddresses(server.port))}, host: true ${JSON.stringify(boundAddresses(everywhere.port))}; another interface (${lan ?? 'none'}): ${viaLan ?? 'not tried'}`)
+      // The bound address is read from the kernel's socket table: no traffic to a non-loopback address is sent.
+      console.info(`[reliability] bound addresses: default ${JSON.stringify(boundAddresses(server.port))}, host: true ${JSON.stringify(boundAddresses(everywhere.port))}`)
       if (process.platform === 'linux') {
         expect(boundAddresses(server.port)).toEqual(['127.0.0.1'])
         expect(boundAddresses(everywhere.port)).toEqual(['0.0.0.0'])
       }
-      // Another interface of this machine, if it has one, is refused.
-      if (lan)
-        expect(viaLan).toBe('ECONNREFUSED')
     }
     finally {
       await server.close()
