@@ -1,5 +1,7 @@
 export type { Broadcaster, BroadcasterOptions } from './broadcaster'
 export { createBroadcaster } from './broadcaster'
+export type { ChangeCollector, ChangeCollectorOptions } from './changes'
+export { createChangeCollector } from './changes'
 export type { Handler, NextFunction } from './handler'
 export { createHandler } from './handler'
 export type { Logger } from './logger'

@@ -1,12 +1,11 @@
 import type { FSWatcher } from 'chokidar'
 import type { Stats } from 'node:fs'
 import type { Logger } from './logger'
-import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import process from 'node:process'
 import { watch } from 'chokidar'
 import picomatch from 'picomatch'
+import { createChangeCollector } from './changes'
 
 export interface WatcherOptions {
   /**
@@ -50,15 +49,6 @@ const CHOKIDAR_INSTANCES = Symbol.for('live-assets.watcher.chokidar')
 
 const ALWAYS_IGNORED = new Set(['node_modules', '.git'])
 
-/** chokidar drops a `change` that follows another for the same file within 50 ms, and has no trailing edge. */
-const CHOKIDAR_CHANGE_THROTTLE_MS = 50
-
-/** Read errors that just mean the file is gone; anything else is worth one warning. */
-const MISSING_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
-
-/** A checkout of thousands of files must not open them all at once (EMFILE). */
-const READ_CONCURRENCY = 32
-
 const ERROR_HINTS: Record<string, string> = {
   ENOSPC: 'the system limit on file watchers is reached, so changes to some files are missed. Raise it (Linux: `sudo sysctl fs.inotify.max_user_watches=524288`), watch fewer files, or set `usePolling: true`',
   EMFILE: 'too many open files, so changes to some files are missed. Raise the limit (`ulimit -n`), watch fewer files, or set `usePolling: true`',
@@ -80,21 +70,10 @@ export function createWatcher(options: WatcherOptions): Watcher {
   const pollInterval = options.pollInterval ?? 100
   const ignores = (options.ignored ?? []).map(pattern => toTarget(pattern, cwd))
   const instances: FSWatcher[] = []
-  const hashes = new Map<string, string>()
   const reportedErrors = new Set<string>()
   const unsettled = new Set<() => void>()
   let closed = false
   let closing: Promise<void> | undefined
-  // Hashing runs one batch at a time so that an older batch never overwrites a newer hash.
-  let queue = Promise.resolve()
-
-  const enqueue = (task: () => Promise<void>): Promise<void> => {
-    queue = queue.then(task).catch(error => logger.error(`the file watcher failed while handling a change: ${describe(error)}. Please report this with the stack trace.`))
-    return queue
-  }
-
-  const changes = createBatch(debounceMs, debounceMs * 10, files => void enqueue(() => report(files)))
-  const rechecks = createBatch(CHOKIDAR_CHANGE_THROTTLE_MS, CHOKIDAR_CHANGE_THROTTLE_MS * 10, files => files.forEach(changes.add))
 
   function warnOnce(error: unknown, what: string): void {
     const code = (error as NodeJS.ErrnoException | undefined)?.code ?? describe(error)
@@ -105,38 +84,13 @@ export function createWatcher(options: WatcherOptions): Watcher {
     logger.warn(`the file watcher could not ${what} (${describe(error)}): ${hint}. Watching continues; further ${code} errors are not shown.`)
   }
 
-  async function hashFile(file: string): Promise<string | undefined> {
-    try {
-      return createHash('sha1').update(await readFile(file)).digest('base64')
-    }
-    catch (error) {
-      if (!MISSING_CODES.has((error as NodeJS.ErrnoException).code ?? ''))
-        warnOnce(error, `read ${file}`)
-      return undefined
-    }
-  }
-
-  async function report(files: string[]): Promise<void> {
-    const changed: string[] = []
-    await inChunks(files, async (file) => {
-      const hash = await hashFile(file)
-      if (hash === hashes.get(file))
-        return
-      if (hash === undefined)
-        hashes.delete(file)
-      else
-        hashes.set(file, hash)
-      changed.push(file)
-    })
-    if (closed || changed.length === 0)
-      return
-    try {
-      onChange(changed.sort())
-    }
-    catch (error) {
-      logger.error(`the onChange callback threw for ${changed.join(', ')}: ${describe(error)}. The watcher keeps running; fix the callback.`)
-    }
-  }
+  const changes = createChangeCollector({
+    debounceMs,
+    onChange,
+    onError: (error, file) => file
+      ? warnOnce(error, `read ${file}`)
+      : logger.error(`the onChange callback threw: ${describe(error)}. The watcher keeps running; fix the callback.`),
+  })
 
   function start(patterns: string[]): Promise<void> {
     const targets = patterns.filter(p => !p.startsWith('!')).map(p => toTarget(p, cwd))
@@ -178,8 +132,6 @@ export function createWatcher(options: WatcherOptions): Watcher {
         return
       }
       changes.add(file)
-      if (event === 'change')
-        rechecks.add(file)
     })
 
     return new Promise<void>((resolve) => {
@@ -187,11 +139,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
       unsettled.add(resolve)
       instance.once('ready', () => {
         scanned = true
-        void enqueue(() => inChunks([...initial], async (file) => {
-          const hash = await hashFile(file)
-          if (hash !== undefined)
-            hashes.set(file, hash)
-        })).then(() => {
+        void changes.prime([...initial]).then(() => {
           unsettled.delete(resolve)
           resolve()
         })
@@ -207,11 +155,10 @@ export function createWatcher(options: WatcherOptions): Watcher {
     close: () => {
       closing ??= (async () => {
         closed = true
-        changes.clear()
-        rechecks.clear()
+        const pending = changes.close()
         unsettled.forEach(resolve => resolve())
         await Promise.all(instances.map(instance => instance.close()))
-        await queue
+        await pending
       })()
       return closing
     },
@@ -261,44 +208,6 @@ function hasIgnoredSegment(base: string, file: string): boolean {
 function isWithin(parent: string, child: string): boolean {
   const relative = path.relative(parent, child)
   return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
-}
-
-interface Batch {
-  add: (file: string) => void
-  clear: () => void
-}
-
-/** Collects paths and hands them over once none arrived for `delayMs`, or `maxWaitMs` after the first. */
-function createBatch(delayMs: number, maxWaitMs: number, flush: (files: string[]) => void): Batch {
-  let files = new Set<string>()
-  let timer: NodeJS.Timeout | undefined
-  let deadline = 0
-  return {
-    add: (file: string): void => {
-      files.add(file)
-      const now = Date.now()
-      if (timer === undefined)
-        deadline = now + maxWaitMs
-      clearTimeout(timer)
-      timer = setTimeout(() => {
-        const batch = [...files]
-        files = new Set()
-        timer = undefined
-        flush(batch)
-      }, Math.max(0, Math.min(delayMs, deadline - now)))
-      timer.unref()
-    },
-    clear: (): void => {
-      clearTimeout(timer)
-      timer = undefined
-      files.clear()
-    },
-  }
-}
-
-async function inChunks(files: string[], task: (file: string) => Promise<void>): Promise<void> {
-  for (let i = 0; i < files.length; i += READ_CONCURRENCY)
-    await Promise.all(files.slice(i, i + READ_CONCURRENCY).map(task))
 }
 
 /** Backslashes are separators too, so that Windows paths pasted into a config work; escape glob characters with `[]`. */

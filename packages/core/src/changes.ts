@@ -10,7 +10,7 @@ export interface ChangeCollectorOptions {
   debounceMs?: number
   /** Absolute paths whose content changed (or that were deleted), sorted. Never called with an empty list. */
   onChange: (files: string[]) => void
-  /** A file could not be read for a reason other than being gone, or `onChange` threw. */
+  /** A file could not be read for a reason other than being gone (with `file`), or `onChange` threw (without). */
   onError: (error: Error, file?: string) => void
 }
 
@@ -19,8 +19,8 @@ export interface ChangeCollector {
   prime: (files: string[]) => Promise<void>
   /** A watcher saw this file change, appear or disappear. */
   add: (file: string) => void
-  /** Drops pending changes and stops the timer; later `add` calls are ignored. */
-  close: () => void
+  /** Drops pending changes and stops the timers; later `add` calls are ignored. Resolves when no read is running. */
+  close: () => Promise<void>
 }
 
 const GONE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
@@ -31,10 +31,13 @@ const GONE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
  */
 const RECHECK_AFTER_MS = 60
 
+/** A checkout of thousands of files must not open them all at once (EMFILE). */
+const READ_CONCURRENCY = 32
+
 /**
- * Coalescing and content-hash de-duplication for events from a watcher we do not own (Vite's), so that one save,
- * an editor's write-rename dance or a formatter's second write becomes one report, and a save that changes
- * nothing becomes none.
+ * Coalescing and content-hash de-duplication for the events of any watcher (ours, or Vite's), so that one save, an
+ * editor's write-rename dance or a formatter's second write becomes one report, and a save that changes nothing
+ * becomes none.
  */
 export function createChangeCollector(options: ChangeCollectorOptions): ChangeCollector {
   const debounceMs = options.debounceMs ?? 20
@@ -47,6 +50,11 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   // One batch at a time, so that an older batch never records its hash over a newer one.
   let queue = Promise.resolve()
 
+  const enqueue = (task: () => Promise<void>): Promise<void> => {
+    queue = queue.then(task).catch(error => options.onError(error as Error))
+    return queue
+  }
+
   async function read(file: string): Promise<string | undefined> {
     try {
       return createHash('sha1').update(await readFile(file)).digest('base64')
@@ -58,15 +66,17 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     }
   }
 
+  async function readAll(files: string[]): Promise<(string | undefined)[]> {
+    const hashed: (string | undefined)[] = []
+    for (let i = 0; i < files.length; i += READ_CONCURRENCY)
+      hashed.push(...await Promise.all(files.slice(i, i + READ_CONCURRENCY).map(read)))
+    return hashed
+  }
+
   async function report(files: string[]): Promise<void> {
-    const hashed = await Promise.all(files.map(async file => [file, await read(file)] as const))
-    const changed = hashed.filter(([file, hash]) => hashes.get(file) !== hash).map(([file]) => file)
-    for (const [file, hash] of hashed) {
-      if (hash === undefined)
-        hashes.delete(file)
-      else
-        hashes.set(file, hash)
-    }
+    const hashed = await readAll(files)
+    const changed = files.filter((file, i) => hashes.get(file) !== hashed[i])
+    files.forEach((file, i) => hashed[i] === undefined ? hashes.delete(file) : hashes.set(file, hashed[i]!))
     if (!closed && changed.length)
       options.onChange(changed.sort())
   }
@@ -87,19 +97,15 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     const files = [...pending]
     pending = new Set()
     timer = undefined
-    queue = queue.then(() => report(files)).catch(error => options.onError(error as Error))
+    void enqueue(() => report(files))
   }
 
   return {
     prime(files) {
-      queue = queue.then(async () => {
-        await Promise.all(files.map(async (file) => {
-          const hash = await read(file)
-          if (hash !== undefined && !hashes.has(file))
-            hashes.set(file, hash)
-        }))
+      return enqueue(async () => {
+        const hashed = await readAll(files)
+        files.forEach((file, i) => hashed[i] !== undefined && !hashes.has(file) && hashes.set(file, hashed[i]!))
       })
-      return queue
     },
     add(file) {
       if (closed)
@@ -119,6 +125,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       rechecks.forEach(recheck => clearTimeout(recheck))
       rechecks.clear()
       pending.clear()
+      return queue
     },
   }
 }
