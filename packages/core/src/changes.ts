@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises'
 
 export interface ChangeCollectorOptions {
   /**
-   * Changes are collected until none arrived for this long, then reported at once (a burst is never held back
-   * longer than ten windows).
+   * Coalescing window in ms. A change after a quiet window is reported at once; the changes that follow it are
+   * collected until none arrived for this long, then reported together (a burst is never held back longer than
+   * ten windows).
    * @default 20
    */
   debounceMs?: number
@@ -31,6 +32,9 @@ const GONE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
  */
 const RECHECK_AFTER_MS = 60
 
+/** The hash of an empty file: told apart, because a file being rewritten is empty for a moment. */
+const EMPTY = 'empty'
+
 /** A checkout of thousands of files must not open them all at once (EMFILE). */
 const READ_CONCURRENCY = 32
 
@@ -46,6 +50,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   const rechecks = new Map<string, NodeJS.Timeout>()
   let timer: NodeJS.Timeout | undefined
   let deadline = 0
+  /** Until then, changes are batched: the last report went out less than a window ago. */
+  let quietUntil = 0
   let closed = false
   // One batch at a time, so that an older batch never records its hash over a newer one.
   let queue = Promise.resolve()
@@ -57,7 +63,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
 
   async function read(file: string): Promise<string | undefined> {
     try {
-      return createHash('sha1').update(await readFile(file)).digest('base64')
+      const content = await readFile(file)
+      return content.length ? createHash('sha1').update(content).digest('base64') : EMPTY
     }
     catch (error) {
       if (!GONE.has((error as NodeJS.ErrnoException).code ?? ''))
@@ -73,19 +80,34 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     return hashed
   }
 
-  async function report(files: string[]): Promise<void> {
+  async function report(files: string[], early: boolean): Promise<void> {
     const hashed = await readAll(files)
-    const changed = files.filter((file, i) => hashes.get(file) !== hashed[i])
-    files.forEach((file, i) => hashed[i] === undefined ? hashes.delete(file) : hashes.set(file, hashed[i]!))
+    const changed: string[] = []
+    files.forEach((file, i) => {
+      const hash = hashed[i]
+      // Read at once, a file just truncated for rewriting looks empty: leave it to its re-check.
+      if (early && hash === EMPTY && hashes.get(file) !== EMPTY)
+        return
+      if (hashes.get(file) !== hash)
+        changed.push(file)
+      if (hash === undefined)
+        hashes.delete(file)
+      else
+        hashes.set(file, hash)
+    })
     if (!closed && changed.length)
       options.onChange(changed.sort())
   }
 
-  function collect(file: string): void {
+  function collect(file: string, leading: boolean): void {
     if (closed)
       return
     pending.add(file)
     const now = Date.now()
+    // Leading edge: a save after a quiet window goes out at once instead of waiting for the window to pass. A
+    // half-written file read now is read again by its re-check, and its final content sent then.
+    if (leading && timer === undefined && now >= quietUntil)
+      return flush(true)
     if (timer === undefined)
       deadline = now + debounceMs * 10
     clearTimeout(timer)
@@ -93,11 +115,12 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     timer.unref()
   }
 
-  function flush(): void {
+  function flush(early = false): void {
     const files = [...pending]
     pending = new Set()
     timer = undefined
-    void enqueue(() => report(files))
+    quietUntil = Date.now() + debounceMs
+    void enqueue(() => report(files, early))
   }
 
   return {
@@ -110,11 +133,11 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     add(file) {
       if (closed)
         return
-      collect(file)
+      collect(file, true)
       clearTimeout(rechecks.get(file))
       const recheck = setTimeout(() => {
         rechecks.delete(file)
-        collect(file)
+        collect(file, false)
       }, RECHECK_AFTER_MS)
       recheck.unref()
       rechecks.set(file, recheck)

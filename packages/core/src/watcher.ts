@@ -16,8 +16,9 @@ export interface WatcherOptions {
   /** @default process.cwd() */
   cwd?: string
   /**
-   * Coalescing window in ms: changes are collected until none arrived for this long (a burst is never held back
-   * longer than 10 windows), then reported in one `onChange` call.
+   * Coalescing window in ms. A change after a quiet window is reported at once; the changes that follow it are
+   * collected until none arrived for this long (a burst is never held back longer than 10 windows), then reported
+   * in one `onChange` call.
    * @default 20
    */
   debounceMs?: number

@@ -37,29 +37,58 @@ async function oneFile(): Promise<{ a: string, reports: string[][], collector: R
 }
 
 describe('createChangeCollector', () => {
-  it('turns a burst into one sorted report and stays quiet for saves that change nothing', async () => {
+  it('reports a save after a quiet window at once, batches what follows it, and stays quiet for saves that change nothing', async () => {
     const a = path.join(dir, 'a.css')
     const b = path.join(dir, 'b.css')
-    await writeFile(a, 'a{}')
-    await writeFile(b, 'b{}')
+    const c = path.join(dir, 'c.css')
+    await Promise.all([writeFile(a, 'a{}'), writeFile(b, 'b{}'), writeFile(c, 'c{}')])
     const reports: string[][] = []
-    const collector = createChangeCollector({ debounceMs: 20, onChange: files => void reports.push(files), onError: fail })
-    await collector.prime([a, b])
+    // A long window: the first report must not wait for it.
+    const collector = createChangeCollector({ debounceMs: 2000, onChange: files => void reports.push(files), onError: fail })
+    await collector.prime([a, b, c])
 
+    const savedAt = Date.now()
     await writeFile(b, 'b{color:red}')
     collector.add(b)
+    expect(await until(() => reports[0])).toEqual([b])
+    expect(Date.now() - savedAt).toBeLessThan(1000)
+
+    await writeFile(c, 'c{color:red}')
+    collector.add(c)
     await writeFile(a, 'a{color:red}')
     collector.add(a)
     collector.add(b)
-    expect(await until(() => reports[0])).toEqual([a, b].sort())
+    expect(await until(() => reports[1], 10_000)).toEqual([a, c])
 
     collector.add(a)
     collector.add(b)
     await writeFile(b, 'b{color:blue}')
     collector.add(b)
-    await until(() => reports[1])
-    expect(reports).toEqual([[a, b].sort(), [b]])
-    collector.close()
+    await until(() => reports[2], 10_000)
+    expect(reports).toEqual([[b], [a, c], [b]])
+    await collector.close()
+  })
+
+  it('leaves a file that reads empty right after a change to its re-check, and reports its final content once', async () => {
+    const { a, reports, collector } = await oneFile()
+    // The moment between an editor's truncate and its write.
+    await writeFile(a, '')
+    collector.add(a)
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(reports).toEqual([])
+    await writeFile(a, 'a{color:red}')
+    expect(await until(() => reports[0])).toEqual([a])
+    await new Promise(resolve => setTimeout(resolve, 150))
+    expect(reports).toEqual([[a]])
+    await collector.close()
+  })
+
+  it('still reports a file that was really emptied', async () => {
+    const { a, reports, collector } = await oneFile()
+    await writeFile(a, '')
+    collector.add(a)
+    expect(await until(() => reports[0])).toEqual([a])
+    await collector.close()
   })
 
   it('reads a file again after chokidar\'s throttle window, so a second quick save without an event is not lost', async () => {
