@@ -3,8 +3,10 @@
  * One minimal project per system under test: a page with a `#probe` whose colour every edit changes and a
  * `#sentinel` rule that every version of the stylesheet keeps, so a frame without the sheet shows as a flash.
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
+import { createServer as createNetServer } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -88,4 +90,40 @@ export function versionFrom(dir, id) {
       current = parent
     }
   }
+}
+
+const TYPES = { '.html': 'text/html', '.css': 'text/css', '.js': 'text/javascript' }
+
+/**
+ * A plain static server for `root` on 127.0.0.1, port 0, as the watch-mode playgrounds use beside their bundler:
+ * every response read from disk, `Cache-Control: no-cache`.
+ */
+export async function serveStatic(root) {
+  const server = createServer(async (req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+    const file = path.join(root, pathname === '/' ? 'index.html' : pathname)
+    if (!file.startsWith(root + path.sep))
+      return void res.writeHead(403).end()
+    try {
+      const body = await readFile(file)
+      res.writeHead(200, { 'Content-Type': `${TYPES[path.extname(file)] ?? 'application/octet-stream'}; charset=utf-8`, 'Cache-Control': 'no-cache' }).end(body)
+    }
+    catch {
+      res.writeHead(404).end('not found')
+    }
+  })
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise(resolve => server.close(resolve)),
+  }
+}
+
+/** A port that was free a moment ago, for the tools that cannot listen on port 0 and tell (LiveReload, esbuild serve()). */
+export async function freePort() {
+  const server = createNetServer()
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await new Promise(resolve => server.close(resolve))
+  return port
 }

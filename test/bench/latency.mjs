@@ -228,6 +228,7 @@ export async function measureLatency({ edits = 30, warmup = 3, gap = [150, 450],
         result.p95Ratio = peer && peer.p95 ? result.p95 / peer.p95 : undefined
         result.peer = group.peer
         result.target = result.name === group.peer || result.diagnostic ? undefined : group.target
+        result.bound = result.name === group.peer || result.diagnostic ? undefined : group.bound
         results.push(result)
       }
     }

@@ -5,9 +5,21 @@ const ms = v => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '-')
 const x = v => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(2)}x`)
 const yes = ok => (ok ? 'met' : '**missed**')
 
+/** A bound made of other systems of the run: one system's median latency plus another's median rebuild. */
+function boundOf(r, byName) {
+  return (byName[r.bound.swap]?.median ?? Number.NaN) + (byName[r.bound.rebuild]?.rebuild?.median ?? Number.NaN)
+}
+
 /** Rows of [target, result, met?] for the latency section. */
 export function latencyTargets(results) {
   const rows = []
+  const byName = Object.fromEntries(results.map(r => [r.name, r]))
+  for (const r of results.filter(r => r.bound)) {
+    const swap = byName[r.bound.swap]
+    const rebuild = byName[r.bound.rebuild]
+    const limit = boundOf(r, byName)
+    rows.push([`${r.label}: median ≤ ${swap.label} + ${rebuild.label}'s rebuild`, `${ms(r.median)} vs ${ms(swap.median)} + ${ms(rebuild.rebuild?.median)} = ${ms(limit)}`, yes(r.median <= limit)])
+  }
   for (const r of results.filter(r => r.target !== undefined)) {
     const peer = results.find(p => p.name === r.peer)
     rows.push([`${r.label}: median ≤ ${r.target.toFixed(1)}x ${peer.label}`, `${ms(r.median)} vs ${ms(peer.median)} = ${x(r.ratio)}`, yes(r.ratio <= r.target)])
@@ -53,10 +65,7 @@ export function explain({ latency, fanout }) {
     const native = r['vite-native']
     const slow = ['vite', 'backend'].map(name => r[name]).filter(ours => ours && native && ours.ratio > ours.target)
     if (slow.length) {
-      const d0 = r['backend-d0']
-      out.push(`- **${slow.map(ours => `${ours.label} (${x(ours.ratio)})`).join(' and ')} vs Vite's link swap, target ≤ 1.0x.** Both paths do the same`, '  work in the browser (fetch the changed sheet under a new URL, insert it, drop the old one once it has loaded). The', '  difference is on the server: Vite sends its HMR update as soon as its watcher reports the change, while live-assets', '  collects changes until none arrived for 20 ms (`debounceMs`, default 20: `createChangeCollector()` in', '  `packages/unplugin/src/core/file-changes.ts` for Vite, `createWatcher()` in `packages/core/src/watcher.ts` for the CLI),', '  then reads and hashes the file (a save without changes sends nothing) and checks its syntax.', d0
-        ? `  The diagnostic row is the same CLI with \`--debounce 0\`, in the same run and the same interleaving: median ${ms(d0.median)} (${x(d0.ratio)} of Vite) against ${ms(r.backend?.median)} with the default. The trailing debounce is the gap; hashing, the syntax check, SSE and the client's swap together cost about what Vite's own path costs.`
-        : '', '  **Fix (not done here: a behaviour change in `packages/*`, outside the scope of this benchmark):** flush on the', '  leading edge. Report a change at once when nothing is pending, and debounce only the events that follow within the', '  window; the content hash already turns the duplicate events of an editor\'s write-rename dance into no-ops. Until', '  then `--debounce 0` (CLI) is the workaround; the Vite plugin has no such option.', '')
+      out.push(`- **${slow.map(ours => `${ours.label} (${x(ours.ratio)}, ${ms(ours.median - native.median)} more)`).join(' and ')} vs Vite's link swap, target ≤ 1.0x.**`, '  Since bac7392 the change collector (`createChangeCollector()` in `packages/core/src/changes.ts`, shared by the CLI', '  watcher and the Vite plugin) reports a save after a quiet window at once instead of after the 20 ms debounce, so', '  the window is no longer in the path of a single save. The gap that is left was not broken down in this run. What', '  live-assets does between the file event and the event on the wire: read and hash the file (a save without changes', '  sends nothing; a file read empty while it is being rewritten waits for its 60 ms re-check), check the sheet\'s', '  syntax, and for the backend a second process (the CLI) beside the page server. The browser side is the same', '  work as Vite\'s (fetch the sheet under a new URL, insert it, drop the old one once it has loaded). **Next step:**', '  timestamps from the watcher event to `publish()` in the run log, to find which of these costs the time.', '')
     }
     for (const [name, peerName, label] of [['webpack', 'webpack-hmr', 'mini-css-extract HMR'], ['rspack', 'rspack-native', 'Rspack native CSS HMR']]) {
       const ours = r[name]
@@ -64,6 +73,17 @@ export function explain({ latency, fanout }) {
       if (!ours || !peer || ours.ratio <= ours.target)
         continue
       out.push(`- **${ours.label} vs ${label} (${x(ours.ratio)}, target ≤ 0.5x).** Both wait for the bundler's rebuild before anything can`, `  reach the page. Rebuild (watcher \`invalid\` -> \`done\`, measured in the same run): median ${ms(ours.rebuild?.median)} for live-assets' setup, ${ms(peer.rebuild?.median)} for the peer's;`, `  that is ${ours.rebuild ? Math.round(ours.rebuild.median / ours.median * 100) : '?'} % of live-assets' median latency. What live-assets saves is the`, '  HMR round trips after the build (hot-update manifest, then the update chunk, then the stylesheet): one stylesheet', '  fetch instead. 0.5x of the peer would need the rebuild alone to take less than half of the peer\'s total, which', `  it does not on this setup (peer median ${ms(peer.median)}, half of it ${ms(peer.median / 2)}). **What would fix it** is outside`, '  the swap: a faster rebuild (smaller CSS pipeline), or publishing the changed sheet\'s URL from the `invalid` hook', '  before the build finishes (not safe: the page would fetch the old content).', '')
+    }
+    const rollup = r.rollup
+    if (rollup?.bound) {
+      const limit = boundOf(rollup, r)
+      if (rollup.reloads || !(rollup.median <= limit)) {
+        out.push(`- **${rollup.label}: median ${ms(rollup.median)} against a bound of ${ms(limit)} (LiveReload's swap ${ms(r[rollup.bound.swap]?.median)} + Rollup's rebuild ${ms(r[rollup.bound.rebuild]?.rebuild?.median)}).**`, `  Rollup's own rebuild in live-assets' setup took ${ms(rollup.rebuild?.median)} (median, "created dist in"). The rest is Rollup's watcher noticing`, '  the save (chokidar; the bound has LiveReload\'s own chokidar watcher in the same place), writing `dist/`, the', '  event and the stylesheet fetch. **What would fix it:** see the run log; the swap itself is the same work as', '  livereload.js does.', '')
+      }
+    }
+    const esbuild = r.esbuild
+    if (esbuild && r['esbuild-serve'] && esbuild.ratio > esbuild.target) {
+      out.push(`- **${esbuild.label} vs esbuild's serve() live reload (${x(esbuild.ratio)}, target ≤ 1.0x).** Both wait for esbuild's`, '  polling watcher and its rebuild; the serve() snippet then reloads the page, live-assets fetches one stylesheet.', '  See the run log for where the difference went.', '')
     }
     const dirty = latency.results.filter(res => res.ours && !res.diagnostic && (res.reloads || res.flashes || res.missed))
     for (const res of dirty)
@@ -83,6 +103,6 @@ export function explain({ latency, fanout }) {
       out.push(`- **Idle CPU at ${n.toLocaleString('en')} streams (${ours.idleCpuPercent.toFixed(2)} % of a core; webpack-hot-middleware ${peer ? peer.idleCpuPercent.toFixed(2) : '-'} %; target ≤ 1 %).** In 10 s`, `  idle the server does one thing per stream: the heartbeat, one \`write()\` (one syscall) to each of ${n.toLocaleString('en')} sockets. The same`, `  window with ${small?.n ?? 100} streams reads ${small ? small.idleCpuPercent.toFixed(2) : '?'} %: that is this measurement's noise floor on a loaded`, '  machine (V8 housekeeping after the rounds, timer slack), so the heartbeat itself accounts for roughly the', '  difference. **What would fix it:** a longer default `heartbeatMs` (its only jobs are to keep proxies from', '  closing an idle stream and to let the client notice a dead server; 30 s would cut this by two thirds), or a', '  heartbeat only to streams that have been silent for a whole period (all of them here, so no gain at idle).', '  A longer and settled measurement window (gc, then 30 s) would also lower the noise floor.', '')
     }
   }
-  out.push('## Not measured, and why', '', '- **Rollup watch** (live-assets vs `rollup-plugin-livereload` + `livereload`) and **esbuild** (live-assets vs esbuild\'s', '  `serve()` live reload): Rollup/Rolldown watch mode landed (5e25dfd) while this benchmark was being written and', '  esbuild\'s had not; neither group is wired into `test/bench/systems.mjs` yet. The Rollup peers are installed in', '  `test/package.json` (`rollup-plugin-livereload`, `livereload`; neither has an install script). Adding them is one', '  `start()` per system (a temp copy of `playground/rollup` run with `rollup -c -w`, a static server for `dist/`) and', '  one entry in `GROUPS`, with a 0-reload check and the LiveReload median as the bound.', '- **Fan-out over HTTP/2 or through a proxy**, and **browsers as fan-out clients**: the issue asks for raw loopback SSE', '  clients; Chromium limits a profile to a handful of connections per host anyway.', '- **Latency with a syntax error in between**, **many sheets per page**, **large sheets**: each edit here changes one', '  small sheet, the common case.')
+  out.push('## Not measured, and why', '', '- **Rolldown watch** (`rolldown -c rolldown.config.mjs -w`): the same plugin path as Rollup (`writeBundle`, the same', '  standalone live server), and the issue names no Rolldown peer; adding it is one more `rollupWatch()` variant.', '- **esbuild\'s CSS-only live reload**: esbuild\'s documentation also shows a longer snippet that swaps changed', '  stylesheets from the `change` event\'s `updated` list; the issue asks for the documented `location.reload()` one.', '- **Fan-out over HTTP/2 or through a proxy**, and **browsers as fan-out clients**: the issue asks for raw loopback SSE', '  clients; Chromium limits a profile to a handful of connections per host anyway.', '- **Latency with a syntax error in between**, **many sheets per page**, **large sheets**: each edit here changes one', '  small sheet, the common case.')
   return out
 }

@@ -4,11 +4,16 @@
  * and page server) on 127.0.0.1, port 0, and returns the page URL, the stylesheet to edit and `stop()`.
  */
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import process from 'node:process'
-import { createProject, css, html, loadFrom, ROOT, versionFrom } from './fixtures.mjs'
+import { pathToFileURL } from 'node:url'
+import { createProject, css, freePort, html, loadFrom, ROOT, serveStatic, versionFrom } from './fixtures.mjs'
 
 const CLI_BIN = path.join(ROOT, 'packages/cli/dist/cli.mjs')
+/** The LiveReload peers are devDependencies of test/, not of the playgrounds. */
+const fromTest = createRequire(path.join(ROOT, 'test/package.json'))
 
 /** @typedef {{ url: string, file: string, stop: () => Promise<void>, versions: Record<string, string> }} Running */
 /** @typedef {{ name: string, label: string, ours: boolean, diagnostic?: boolean, start: () => Promise<Running> }} System */
@@ -165,17 +170,219 @@ async function backend(extraArgs = []) {
   }
 }
 
+/**
+ * `node <script> <args>` in `dir`, as a package script runs a bundler's bin: resolves once `ready` was printed,
+ * collects the durations `rebuild` reports (one capture group, ms) and stops with SIGTERM.
+ */
+async function spawnWatcher(dir, script, args, { env = {}, ready, rebuild }) {
+  const child = spawn(process.execPath, [script, ...args], { cwd: dir, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const rebuilds = []
+  let builds = 0
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not print ${ready} within 60 s:\n${output}`)), 60_000)
+    const onData = (chunk) => {
+      output += chunk
+      for (const match of chunk.matchAll(new RegExp(rebuild.source, 'g'))) {
+        // The first build is the start-up, not a rebuild.
+        if (builds++ > 0)
+          rebuilds.push(Number(match[1]))
+      }
+      if (ready.test(output)) {
+        clearTimeout(timer)
+        resolve(undefined)
+      }
+    }
+    child.stdout.setEncoding('utf8').on('data', onData)
+    child.stderr.setEncoding('utf8').on('data', onData)
+    child.once('exit', code => reject(new Error(`${script} exited with ${code}:\n${output}`)))
+  })
+  return {
+    rebuilds,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null)
+        return
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+/**
+ * `rollup -c -w` on a copy of playground/rollup's setup (its `cssAssets()` and `htmlPage()` plugins), the page from a
+ * static server of `dist/`. With `plugin`, live-assets as playground/rollup/rollup.config.mjs uses it; without,
+ * rollup-plugin-livereload as its README documents it for CSS output: `livereload({ watch: 'dist' })`.
+ */
+async function rollupWatch(name, { plugin }) {
+  const livereloadPort = plugin ? 0 : await freePort()
+  const config = plugin
+    ? `import liveAssets from 'unplugin-live-assets/rollup'
+import { cssAssets, htmlPage } from './css-assets.mjs'
+
+export default {
+  input: 'src/main.js',
+  output: { dir: 'dist', format: 'esm', assetFileNames: '[name][extname]' },
+  plugins: [cssAssets(), htmlPage('src/index.html'), liveAssets({ port: 0, allowedOrigins: [process.env.PAGE_ORIGIN], reload: ['**/*.html'] })],
+  watch: { clearScreen: false },
+}
+`
+    : `import livereload from ${JSON.stringify(pathToFileURL(fromTest.resolve('rollup-plugin-livereload')).href)}
+import { cssAssets, htmlPage } from './css-assets.mjs'
+
+export default {
+  input: 'src/main.js',
+  output: { dir: 'dist', format: 'esm', assetFileNames: '[name][extname]' },
+  plugins: [cssAssets(), htmlPage('src/index.html'), livereload({ watch: 'dist', verbose: false, port: ${livereloadPort} })],
+  watch: { clearScreen: false },
+}
+`
+  const project = await createProject(name, 'rollup', {
+    'package.json': '{ "type": "module", "private": true }',
+    'css-assets.mjs': await readFile(path.join(ROOT, 'playground/rollup/css-assets.mjs'), 'utf8'),
+    'rollup.config.mjs': `import process from 'node:process'\n${config}`,
+    'src/index.html': html({ head: '<link rel="stylesheet" href="/style.css">\n<script type="module" src="/main.js"></script>' }),
+    'src/main.js': 'import \'./style.css\'\n\ndocument.documentElement.dataset.app = \'1\'\n',
+    'src/style.css': css(0),
+  })
+  const page = await serveStatic(path.join(project.dir, 'dist'))
+  // Rollup prints "created dist in 23ms" after every build, its own measure of the rebuild.
+  const watcher = await spawnWatcher(project.dir, 'node_modules/rollup/dist/bin/rollup', ['-c', '-w'], {
+    env: { PAGE_ORIGIN: page.url },
+    ready: plugin ? /live server at[\s\S]*waiting for changes|waiting for changes[\s\S]*live server at/ : /waiting for changes/,
+    rebuild: /created dist in (\d+(?:\.\d+)?)ms/,
+  }).catch(async (error) => {
+    await page.close()
+    throw error
+  })
+  const versions = { rollup: versionFrom(project.dir, 'rollup') }
+  if (!plugin) {
+    versions['rollup-plugin-livereload'] = versionFrom(path.join(ROOT, 'test'), 'rollup-plugin-livereload')
+    versions.livereload = versionFrom(path.join(ROOT, 'test'), 'livereload')
+  }
+  return {
+    url: `${page.url}/`,
+    file: path.join(project.dir, 'src/style.css'),
+    versions,
+    rebuilds: watcher.rebuilds,
+    async stop() {
+      await watcher.stop()
+      await page.close()
+      await project.remove()
+    },
+  }
+}
+
+/**
+ * LiveReload's stylesheet swap alone, no bundler: a `livereload` server watching the page's folder, the page from a
+ * static server with the LiveReload snippet. The edited file is the served one, so every change is a `.css` reload
+ * that livereload.js applies in place. With Rollup's rebuild added, the bound for Rollup + live-assets.
+ */
+async function livereloadSwap(name) {
+  const port = await freePort()
+  const project = await createProject(name, null, {
+    'site/index.html': html({ head: '<link rel="stylesheet" href="/style.css">', body: `<script src="http://127.0.0.1:${port}/livereload.js?snipver=1"></script>` }),
+    'site/style.css': css(0),
+  })
+  const { default: livereload } = await import(pathToFileURL(fromTest.resolve('livereload')).href)
+  const server = livereload.createServer({ port })
+  server.watch(path.join(project.dir, 'site'))
+  const page = await serveStatic(path.join(project.dir, 'site'))
+  return {
+    url: `${page.url}/`,
+    file: path.join(project.dir, 'site/style.css'),
+    versions: {},
+    async stop() {
+      server.close()
+      await page.close()
+      await project.remove()
+    },
+  }
+}
+
+/**
+ * esbuild `context()` + `watch()`. With `plugin`, live-assets as playground/esbuild/dev.mjs uses it, the page from a
+ * static server of `dist/` (as test/watch-mode does: the loader goes into the written main.js). Without, esbuild's own
+ * `serve()` and the live reload snippet its documentation gives, which reloads the page on every `change` event.
+ */
+async function esbuildWatch(name, { plugin }) {
+  const servePort = plugin ? 0 : await freePort()
+  const snippet = '<script>new EventSource(\'/esbuild\').addEventListener(\'change\', () => location.reload())</script>'
+  const project = await createProject(name, 'esbuild', {
+    'package.json': '{ "type": "module", "private": true }',
+    'dev.mjs': `import { copyFile, mkdir } from 'node:fs/promises'
+import process from 'node:process'
+import * as esbuild from 'esbuild'
+${plugin ? 'import liveAssets from \'unplugin-live-assets/esbuild\'\n' : ''}
+let startedAt = 0
+const page = {
+  name: 'page',
+  setup(build) {
+    build.onStart(() => {
+      startedAt = performance.now()
+    })
+    build.onEnd(async () => {
+      await mkdir('dist', { recursive: true })
+      await copyFile('public/index.html', 'dist/index.html')
+      console.log(\`[esbuild] build done in \${(performance.now() - startedAt).toFixed(1)}ms\`)
+    })
+  },
+}
+const context = await esbuild.context({
+  entryPoints: ['src/main.js', 'src/style.css'],
+  bundle: true,
+  outdir: 'dist',
+  logLevel: 'warning',
+  plugins: [${plugin ? 'liveAssets({ port: 0, allowedOrigins: [process.env.PAGE_ORIGIN] }), ' : ''}page],
+})
+await context.watch()
+${plugin
+  ? ''
+  : `await context.serve({ servedir: 'dist', host: '127.0.0.1', port: ${servePort} })
+console.log('serving')
+`}`,
+    'public/index.html': html({ head: `<link rel="stylesheet" href="/style.css">\n<script src="/main.js" defer></script>${plugin ? '' : `\n${snippet}`}` }),
+    'src/main.js': 'document.documentElement.dataset.app = \'1\'\n',
+    'src/style.css': css(0),
+  })
+  const page = plugin ? await serveStatic(path.join(project.dir, 'dist')) : { url: `http://127.0.0.1:${servePort}`, close: async () => {} }
+  const watcher = await spawnWatcher(project.dir, 'dev.mjs', [], {
+    env: { PAGE_ORIGIN: page.url },
+    ready: plugin ? /live server at[\s\S]*build done|build done[\s\S]*live server at/ : /serving/,
+    rebuild: /build done in (\d+(?:\.\d+)?)ms/,
+  }).catch(async (error) => {
+    await page.close()
+    throw error
+  })
+  return {
+    url: `${page.url}/`,
+    file: path.join(project.dir, 'src/style.css'),
+    versions: { esbuild: versionFrom(project.dir, 'esbuild') },
+    rebuilds: watcher.rebuilds,
+    async stop() {
+      await watcher.stop()
+      await page.close()
+      await project.remove()
+    },
+  }
+}
+
 /** @type {Record<string, System>} */
 export const SYSTEMS = {
   'vite': { name: 'vite', label: 'Vite + live-assets (public CSS)', ours: true, start: () => vite('vite', { plugin: true }) },
   'vite-native': { name: 'vite-native', label: 'Vite CSS HMR (linked /src sheet)', ours: false, start: () => vite('vite-native', { plugin: false }) },
   'backend': { name: 'backend', label: 'backend page + live-assets CLI', ours: true, start: () => backend() },
-  // Not a shipped configuration: shows how much of the gap to Vite is the watcher's 20 ms debounce.
-  'backend-d0': { name: 'backend-d0', label: 'diagnostic: CLI with --debounce 0', ours: true, diagnostic: true, start: () => backend(['--debounce', '0']) },
   'webpack': { name: 'webpack', label: 'webpack-dev-server + live-assets', ours: true, start: () => webpackLike('webpack', { rspack: false, plugin: true }) },
   'webpack-hmr': { name: 'webpack-hmr', label: 'webpack-dev-server + mini-css-extract HMR', ours: false, start: () => webpackLike('webpack-hmr', { rspack: false, plugin: false }) },
   'rspack': { name: 'rspack', label: 'Rspack dev server + live-assets', ours: true, start: () => webpackLike('rspack', { rspack: true, plugin: true }) },
   'rspack-native': { name: 'rspack-native', label: 'Rspack native CSS HMR', ours: false, start: () => webpackLike('rspack-native', { rspack: true, plugin: false, nativeCss: true }) },
+  'rollup': { name: 'rollup', label: 'Rollup watch + live-assets', ours: true, start: () => rollupWatch('rollup', { plugin: true }) },
+  'rollup-livereload': { name: 'rollup-livereload', label: 'Rollup watch + rollup-plugin-livereload', ours: false, start: () => rollupWatch('rollup-livereload', { plugin: false }) },
+  // Not a Rollup setup: LiveReload's in-place stylesheet swap on its own, half of the Rollup target's bound.
+  'livereload-css': { name: 'livereload-css', label: 'reference: LiveReload CSS swap, no bundler', ours: false, diagnostic: true, start: () => livereloadSwap('livereload-css') },
+  'esbuild': { name: 'esbuild', label: 'esbuild watch + live-assets', ours: true, start: () => esbuildWatch('esbuild', { plugin: true }) },
+  'esbuild-serve': { name: 'esbuild-serve', label: 'esbuild serve() live reload', ours: false, start: () => esbuildWatch('esbuild-serve', { plugin: false }) },
 }
 
 /**
@@ -183,7 +390,10 @@ export const SYSTEMS = {
  * machine falls on all of them alike; `peer` is what the others are compared with.
  */
 export const GROUPS = [
-  { name: 'Vite and backend', peer: 'vite-native', systems: ['vite', 'backend', 'backend-d0', 'vite-native'], target: 1.0 },
+  { name: 'Vite and backend', peer: 'vite-native', systems: ['vite', 'backend', 'vite-native'], target: 1.0 },
   { name: 'webpack', peer: 'webpack-hmr', systems: ['webpack', 'webpack-hmr'], target: 0.5 },
   { name: 'Rspack', peer: 'rspack-native', systems: ['rspack', 'rspack-native'], target: 0.5 },
+  // The target is a bound, not a ratio: LiveReload's swap (`swap`) plus Rollup's rebuild in the peer's setup (`rebuild`).
+  { name: 'Rollup', peer: 'rollup-livereload', systems: ['rollup', 'rollup-livereload', 'livereload-css'], bound: { swap: 'livereload-css', rebuild: 'rollup-livereload' } },
+  { name: 'esbuild', peer: 'esbuild-serve', systems: ['esbuild', 'esbuild-serve'], target: 1.0 },
 ]
