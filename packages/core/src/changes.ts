@@ -35,6 +35,10 @@ const RECHECK_AFTER_MS = 60
 /** The hash of an empty file: told apart, because a file being rewritten is empty for a moment. */
 const EMPTY = 'empty'
 
+/** A file read empty right after a change is read again this often, this many times, before it counts as emptied. */
+const EMPTY_RETRY_MS = 5
+const EMPTY_RETRIES = 10
+
 /** A checkout of thousands of files must not open them all at once (EMFILE). */
 const READ_CONCURRENCY = 32
 
@@ -48,6 +52,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   const hashes = new Map<string, string>()
   let pending = new Set<string>()
   const rechecks = new Map<string, NodeJS.Timeout>()
+  /** How often a file was read empty right after its change. */
+  const emptyReads = new Map<string, number>()
   let timer: NodeJS.Timeout | undefined
   let deadline = 0
   /** Until then, changes are batched: the last report went out less than a window ago. */
@@ -85,9 +91,13 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     const changed: string[] = []
     files.forEach((file, i) => {
       const hash = hashed[i]
-      // Read at once, a file just truncated for rewriting looks empty: leave it to its re-check.
-      if (early && hash === EMPTY && hashes.get(file) !== EMPTY)
+      // Read at once, a file just truncated for rewriting looks empty: read it again shortly.
+      if (early && hash === EMPTY && hashes.get(file) !== EMPTY && (emptyReads.get(file) ?? 0) < EMPTY_RETRIES) {
+        emptyReads.set(file, (emptyReads.get(file) ?? 0) + 1)
+        setTimeout(readAgain, EMPTY_RETRY_MS, file).unref()
         return
+      }
+      emptyReads.delete(file)
       if (hashes.get(file) !== hash)
         changed.push(file)
       if (hash === undefined)
@@ -113,6 +123,15 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     clearTimeout(timer)
     timer = setTimeout(flush, Math.max(0, Math.min(debounceMs, deadline - now)))
     timer.unref()
+  }
+
+  function readAgain(file: string): void {
+    if (closed)
+      return
+    pending.add(file)
+    // Joins a batch that is under way, or goes out at once, still allowed to find the file empty again.
+    if (timer === undefined)
+      flush(true)
   }
 
   function flush(early = false): void {

@@ -69,7 +69,7 @@ describe('createChangeCollector', () => {
     await collector.close()
   })
 
-  it('leaves a file that reads empty right after a change to its re-check, and reports its final content once', async () => {
+  it('reads a file that is empty right after a change again shortly, and reports its final content once', async () => {
     const { a, reports, collector } = await oneFile()
     // The moment between an editor's truncate and its write.
     await writeFile(a, '')
