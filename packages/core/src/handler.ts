@@ -51,7 +51,10 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
   }
 
   const handler = ((req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+    // Every request of a dev server passes here: leave the others without parsing their URL.
+    if (!req.url?.startsWith(base))
+      return next ? next() : reply(res, 404, 'not found')
+    const url = new URL(req.url, 'http://x')
     const pathname = url.pathname
     if (pathname !== base && !pathname.startsWith(`${base}/`))
       return next ? next() : reply(res, 404, 'not found')
