@@ -5,6 +5,9 @@ import { request } from 'node:http'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { paintedAt, sampleColors } from '../utils/colors'
+
+export { unstyledFrames } from '../utils/colors'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TMP = path.join(ROOT, 'test/.tmp')
@@ -101,52 +104,17 @@ export function openStream(url: string): Promise<{ headers: Record<string, unkno
   })
 }
 
-declare global {
-  interface Window {
-    /** Each change of the sampled colours, with the time of the frame that painted it. */
-    __styleLog: Array<{ t: number, values: string[] }>
-    /** Frames in which a sampled element had no author style at all. */
-    __unstyledFrames: number
-  }
-}
-
 /** Elements of the playground page and the colour property each stylesheet sets on them. */
 export const PROBES = ['#a', '#b', '#partial', '#public']
-/** What an element without any author style computes to. */
-const UNSTYLED = 'rgb(0, 0, 0)'
 
-/**
- * Samples the colour of every probe on each animation frame: logs each change with its frame time, and counts the
- * frames in which one of them showed no style (a stylesheet removed before its replacement applied).
- */
-export async function sampleStyles(page: Page): Promise<void> {
-  await page.evaluate(([probes, unstyled]) => {
-    window.__styleLog = []
-    window.__unstyledFrames = 0
-    let last = ''
-    const loop = (): void => {
-      const values = probes.map(s => getComputedStyle(document.querySelector(s)!).color)
-      if (values.includes(unstyled))
-        window.__unstyledFrames++
-      if (values.join() !== last) {
-        last = values.join()
-        window.__styleLog.push({ t: Date.now(), values })
-      }
-      requestAnimationFrame(loop)
-    }
-    requestAnimationFrame(loop)
-  }, [PROBES, UNSTYLED] as const)
+/** Samples the colour of every probe on each animation frame (see `sampleColors`). */
+export function sampleStyles(page: Page): Promise<void> {
+  return sampleColors(page, PROBES)
 }
 
 /** Waits for the first frame in which `selector` shows `color`, and returns that frame's time. */
-export async function restyledAt(page: Page, selector: string, color: string, timeout = 20_000): Promise<number> {
-  const index = PROBES.indexOf(selector)
-  const handle = await page.waitForFunction(([i, c]) => window.__styleLog.find(entry => entry.values[i] === c)?.t, [index, color] as const, { timeout, polling: 20 })
-  return await handle.jsonValue() as number
-}
-
-export async function unstyledFrames(page: Page): Promise<number> {
-  return page.evaluate(() => window.__unstyledFrames)
+export function restyledAt(page: Page, selector: string, color: string, timeout = 20_000): Promise<number> {
+  return paintedAt(page, PROBES.indexOf(selector), color, timeout)
 }
 
 export async function color(page: Page, selector: string): Promise<string> {

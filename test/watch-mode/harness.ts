@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
-import type { Page } from 'playwright-core'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import process from 'node:process'
 import { poll } from '../dev-server/harness'
+
+export { paintedAt, sampleColors, unstyledFrames as unstyled } from '../utils/colors'
 
 export interface Exit {
   code: number | null
@@ -80,47 +81,4 @@ export function liveUrlOf(output: string): string {
   if (!match)
     throw new Error(`no "live server at" line in:\n${output}`)
   return match[1]
-}
-
-declare global {
-  interface Window {
-    __watchLog: Array<{ t: number, values: string[] }>
-    __watchUnstyled: number
-  }
-}
-
-/** What an element without any author style computes to. */
-const UNSTYLED = 'rgb(0, 0, 0)'
-
-/**
- * Samples the colour of each probe on every animation frame: logs each change with its frame time, and counts the
- * frames in which one of them had no style (a sheet removed before its replacement applied).
- */
-export async function sampleColors(page: Page, probes: string[]): Promise<void> {
-  await page.evaluate(([selectors, unstyled]) => {
-    window.__watchLog = []
-    window.__watchUnstyled = 0
-    let last = ''
-    const loop = (): void => {
-      const values = selectors.map(s => getComputedStyle(document.querySelector(s)!).color)
-      if (values.includes(unstyled))
-        window.__watchUnstyled++
-      if (values.join() !== last) {
-        last = values.join()
-        window.__watchLog.push({ t: Date.now(), values })
-      }
-      requestAnimationFrame(loop)
-    }
-    requestAnimationFrame(loop)
-  }, [probes, UNSTYLED] as const)
-}
-
-/** The time of the first frame in which probe `index` shows `color`. */
-export async function paintedAt(page: Page, index: number, color: string, timeout = 30_000): Promise<number> {
-  const handle = await page.waitForFunction(([i, c]) => window.__watchLog.find(entry => entry.values[i] === c)?.t, [index, color] as const, { timeout, polling: 20 })
-  return await handle.jsonValue() as number
-}
-
-export function unstyled(page: Page): Promise<number> {
-  return page.evaluate(() => window.__watchUnstyled)
 }
