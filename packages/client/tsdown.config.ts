@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib'
 import { defineConfig } from 'tsdown'
 
 /** Budget of the classic script, minified + gzip. */
-const BUDGET_BYTES = 5 * 1024
+const BUDGET_BYTES = 8 * 1024
 
 const esm: UserConfig = {
   entry: { index: 'src/index.ts' },

@@ -1,10 +1,12 @@
-import type { ClientConfig, ErrorPayload, HelloPayload, ReloadCSSPayload, RenamedFile } from '../../core/src/protocol'
+import type { ClientConfig, ErrorPayload, HelloPayload, ReloadAssetsPayload, ReloadCSSPayload, RenamedFile } from '../../core/src/protocol'
 import type { SwapOutcome } from './swap'
 import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS, EVENTS, ROUTES } from '../../core/src/protocol'
+import { reloadAssets } from './assets'
 import { connect } from './connection'
 import { planReload } from './match'
 import { hideOverlay, showOverlay } from './overlay'
 import { collectRefs } from './sheets'
+import { INSTANCE } from './roots'
 import { pendingClones, swapSheets } from './swap'
 import { changedPath, freshToken, segments } from './url'
 
@@ -27,9 +29,6 @@ export interface BeforeSwapDetail {
   /** The changed files named by the event; empty for "every stylesheet". */
   files: string[]
 }
-
-/** Shared by every copy of the client in this window (two script tags, ESM plus classic) and its same-origin frames. */
-const INSTANCE = Symbol.for('live-assets.client')
 
 type Listener = (name: string, data?: any) => void
 
@@ -106,6 +105,17 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
           return void (restartRefreshed = false)
         restartRefreshed = false
         return reloadCSS(files, renamed)
+      }
+      case EVENTS.reloadAssets: {
+        const files = (((data ?? {}) as ReloadAssetsPayload).files ?? [])
+          .map(file => changedPath(file, origins))
+          .filter(Boolean) as string[]
+        const count = reloadAssets(files, freshToken())
+        if (count)
+          info(`refreshed ${files.map(baseName).join(', ')} in ${count} place(s)`)
+        else
+          debug(`no image or asset on this page uses ${files.map(baseName).join(', ')}`)
+        return
       }
       case EVENTS.reload:
         info(`reloading the page${data?.reason ? `: ${data.reason}` : ''}`)

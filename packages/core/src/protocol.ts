@@ -24,6 +24,8 @@ export const EVENTS = {
   hello: 'hello',
   /** Stylesheets changed. */
   reloadCSS: 'reloadCSS',
+  /** Images or other non-stylesheet assets changed: re-fetch what uses them, in place. */
+  reloadAssets: 'reloadAssets',
   /** Reload the whole page. */
   reload: 'reload',
   /** A build failed: show the overlay. */
@@ -64,6 +66,11 @@ export interface ReloadCSSPayload {
   files: string[]
   /** Outputs whose name changed (content hash); each `to` is also in `files`. */
   renamed?: RenamedFile[]
+}
+
+export interface ReloadAssetsPayload {
+  /** URL paths as the page requests them (`/img/logo.png`), sorted. */
+  files: string[]
 }
 
 export interface ReloadPayload {
