@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import type { FileKind } from './files'
 import type { Handler } from './handler'
 import type { LiveAssetsOptions } from './options'
 import type { Watcher, WatcherOptions } from './watcher'
@@ -6,13 +7,14 @@ import { createServer } from 'node:http'
 import path from 'node:path'
 import process from 'node:process'
 import picomatch from 'picomatch'
+import { fileKind } from './files'
 import { createHandler } from './handler'
 import { resolveOptions } from './options'
 import { EVENTS } from './protocol'
 import { createWatcher, fileToUrlPath, globBase } from './watcher'
 
 export interface LiveServerWatchOptions extends Partial<Omit<WatcherOptions, 'logger' | 'onChange'>> {
-  /** Files, directories or globs whose changes are published. */
+  /** Files, directories or globs whose changes are published: stylesheets and images (`public/**\/*.{css,png,svg}`). */
   paths: string | string[]
   /**
    * Directory that maps to `urlBase`.
@@ -26,7 +28,7 @@ export interface LiveServerWatchOptions extends Partial<Omit<WatcherOptions, 'lo
   urlBase?: string
   /**
    * Globs (relative to `cwd`) of files whose change reloads the whole page, e.g. `['views/**\/*.html']`.
-   * They are watched even if `paths` does not cover them. Stylesheets never reload the page.
+   * They are watched even if `paths` does not cover them. Stylesheets, images and source maps never reload the page.
    * @default []
    */
   reload?: string[]
@@ -49,7 +51,10 @@ export interface LiveServerOptions extends LiveAssetsOptions {
    * @default true
    */
   strictPort?: boolean
-  /** Watch files and publish their changes: stylesheets as `reloadCSS`, `reload` globs as `reload`. */
+  /**
+   * Watch files and publish their changes: stylesheets as `reloadCSS`, images (`IMAGE_EXTENSIONS`) as
+   * `reloadAssets`, `reload` globs as `reload`; source maps and other files send nothing.
+   */
   watch?: LiveServerWatchOptions
 }
 
@@ -64,7 +69,6 @@ export interface LiveServer {
 }
 
 export const DEFAULT_PORT = 35729
-const STYLESHEET = /\.css$/i
 
 /** Starts a standalone live-assets server beside any page server (Rails, Django, express, a static site). */
 export async function createLiveServer(options: LiveServerOptions = {}): Promise<LiveServer> {
@@ -124,16 +128,24 @@ function startWatching(watch: LiveServerWatchOptions, handler: Handler, logger: 
     cwd,
     logger,
     onChange(files) {
-      const reloads = files.filter(file => !STYLESHEET.test(file) && isReload(path.relative(cwd, file).replace(/\\/g, '/')))
+      const reloads = files.filter(file => fileKind(file) === 'other' && isReload(path.relative(cwd, file).replace(/\\/g, '/')))
       if (reloads.length) {
         logger.info(`page reload: ${reloads.map(file => path.relative(cwd, file)).join(', ')} changed`)
         handler.publish(EVENTS.reload, { reason: `${path.basename(reloads[0])} changed` })
         return
       }
-      const urls = files.filter(file => STYLESHEET.test(file)).map(file => fileToUrlPath(file, root, urlBase)).sort()
-      if (urls.length) {
-        logger.info(`css update: ${urls.join(', ')} (${handler.broadcaster.stats().subscribers} pages)`)
-        handler.publish(EVENTS.reloadCSS, { files: urls })
+      // A source map changes with its stylesheet, whose swap already brings it: it sends nothing of its own.
+      const urls = (kind: FileKind): string[] => files.filter(file => fileKind(file) === kind).map(file => fileToUrlPath(file, root, urlBase)).sort()
+      const pages = (): string => `(${handler.broadcaster.stats().subscribers} pages)`
+      const css = urls('stylesheet')
+      if (css.length) {
+        logger.info(`css update: ${css.join(', ')} ${pages()}`)
+        handler.publish(EVENTS.reloadCSS, { files: css })
+      }
+      const images = urls('image')
+      if (images.length) {
+        logger.info(`image update: ${images.join(', ')} ${pages()}`)
+        handler.publish(EVENTS.reloadAssets, { files: images })
       }
     },
   })

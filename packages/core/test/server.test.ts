@@ -246,3 +246,47 @@ describe('watching', () => {
     stream.close()
   })
 })
+
+describe('watching images and source maps', () => {
+  it('publishes changed images as reloadAssets, never a reload; a source map alone publishes nothing', async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), 'live-assets-server-')))
+    await mkdir(join(dir, 'public/img'), { recursive: true })
+    const put = (file: string, content: string): Promise<void> => writeFile(join(dir, 'public', file), content)
+    await put('app.css', 'body { color: red }')
+    await put('app.css.map', '{"version":3,"mappings":""}')
+    await put('img/logo.svg', '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
+    await put('img/photo.PNG', 'png 1')
+    await put('notes.txt', 'a')
+    // A `reload` glob that covers everything: stylesheets, images and source maps still never reload the page.
+    const server = await start({ watch: { cwd: dir, paths: ['public'], urlBase: '/static', reload: ['public/**'] } })
+    const stream = await openStream(events(server))
+    await waitFor(() => stream.events.length === 1)
+    const published = (): { event: string, data: unknown }[] => stream.events.slice(1).map(e => ({ event: e.event!, data: JSON.parse(e.data) }))
+
+    await put('img/logo.svg', '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')
+    await put('img/photo.PNG', 'png 2')
+    await waitFor(() => published().flatMap(e => (e.data as { files: string[] }).files).length === 2, 5000, 'reloadAssets')
+    expect(published().every(e => e.event === 'reloadAssets')).toBe(true)
+    expect(published().flatMap(e => (e.data as { files: string[] }).files).sort()).toEqual(['/static/img/logo.svg', '/static/img/photo.PNG'])
+
+    // The map alone: nothing, as the next change (a reload) shows by arriving alone.
+    stream.events.splice(1)
+    await put('app.css.map', '{"version":3,"mappings":"A"}')
+    await put('notes.txt', 'b')
+    await waitFor(() => published().length === 1, 5000, 'reload')
+    expect(published()).toEqual([{ event: 'reload', data: { reason: 'notes.txt changed' } }])
+
+    // A stylesheet and its map: one reloadCSS, for the stylesheet.
+    stream.events.splice(1)
+    await put('app.css', 'body { color: blue }')
+    await put('app.css.map', '{"version":3,"mappings":"B"}')
+    await waitFor(() => published().length === 1, 5000, 'reloadCSS')
+    await put('notes.txt', 'c')
+    await waitFor(() => published().length === 2, 5000, 'reload')
+    expect(published()).toEqual([
+      { event: 'reloadCSS', data: { files: ['/static/app.css'] } },
+      { event: 'reload', data: { reason: 'notes.txt changed' } },
+    ])
+    stream.close()
+  })
+})
