@@ -43,15 +43,17 @@ const EVENT_NAMES = ['connect', 'disconnect', 'before-swap', 'after-swap', 'erro
 
 export interface OpenPageOptions {
   waitForConnect?: boolean
+  /** Opens the page as one more tab of this context (closed with the page, not the context). */
+  context?: BrowserContext
   /** Runs before navigation, e.g. to add an init script. */
   beforeLoad?: (page: Page) => Promise<unknown>
 }
 
 /** Opens `url` in a fresh context of the run's one Chromium and waits for the client to connect. */
-export async function openPage(url: string, { waitForConnect = true, beforeLoad }: OpenPageOptions = {}): Promise<LivePage> {
-  const browser = await getBrowser()
-  const context = await browser.newContext()
+export async function openPage(url: string, { waitForConnect = true, beforeLoad, context: shared }: OpenPageOptions = {}): Promise<LivePage> {
+  const context = shared ?? await (await getBrowser()).newContext()
   const page = await context.newPage()
+  const close = (): Promise<void> => shared ? page.close() : context.close()
   await page.addInitScript((names) => {
     window.__sentinel = Math.random()
     window.__la = []
@@ -69,7 +71,7 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad 
     firstSentinel = await page.evaluate(() => window.__sentinel)
   }
   catch (error) {
-    await context.close()
+    await close()
     throw error
   }
   const events = (name: string): Promise<any[]> =>
@@ -95,7 +97,7 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad 
         }
         catch {}
       }
-      await context.close()
+      await close()
     },
   }
   return live

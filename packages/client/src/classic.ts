@@ -4,7 +4,14 @@
  */
 import type { ClientConfig } from '../../core/src/protocol'
 import { startClient } from './client'
+import { runWorker } from './hub'
 
 declare const __LIVE_ASSETS_CONFIG__: ClientConfig
 
-startClient(__LIVE_ASSETS_CONFIG__, (document.currentScript as HTMLScriptElement | null)?.src)
+const config = __LIVE_ASSETS_CONFIG__
+
+// The same script is the shared worker that holds the one connection of every tab (see hub.ts).
+if (typeof document === 'undefined')
+  runWorker(config)
+else
+  startClient(config, (document.currentScript as HTMLScriptElement | null)?.src)

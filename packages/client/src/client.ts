@@ -1,12 +1,13 @@
 import type { ClientConfig, ErrorPayload, HelloPayload, ReloadAssetsPayload, ReloadCSSPayload, RenamedFile } from '../../core/src/protocol'
 import type { SwapOutcome } from './swap'
-import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS, EVENTS, ROUTES } from '../../core/src/protocol'
+import { DEFAULT_BASE, EVENTS, ROUTES } from '../../core/src/protocol'
 import { reloadAssets } from './assets'
-import { connect } from './connection'
 import { planReload } from './match'
 import { hideOverlay, showOverlay } from './overlay'
 import { collectRefs } from './sheets'
+import { DOWN, eventsUrl } from './hub'
 import { INSTANCE } from './roots'
+import { openStream } from './stream'
 import { pendingClones, swapSheets } from './swap'
 import { changedPath, freshToken, segments } from './url'
 
@@ -40,8 +41,6 @@ interface SharedClient extends LiveAssetsClient {
 
 type Slot = Record<symbol, SharedClient | undefined>
 
-const DOWN = 'disconnect'
-
 const PREFIX = '[live-assets]'
 
 /** The console is this client's only UI besides the overlay: one line per swap is the point. */
@@ -64,7 +63,9 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
   if (existing)
     return existing
 
-  const url = new URL((config.base ?? DEFAULT_BASE) + ROUTES.events, config.origin ?? scriptUrl ?? location.href)
+  const url = eventsUrl(config, scriptUrl ?? location.href)
+  // Under a Content-Security-Policy with a nonce, the overlay's <style> needs the nonce our <script> tag carries.
+  const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce || document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce
   const upstream = ancestorClient()
   // An older client in the parent cannot share, and one for another server must not.
   const shared = upstream?.listen && upstream.url === url.href ? upstream : undefined
@@ -110,12 +111,10 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
         const files = (((data ?? {}) as ReloadAssetsPayload).files ?? [])
           .map(file => changedPath(file, origins))
           .filter(Boolean) as string[]
-        const count = reloadAssets(files, freshToken())
-        if (count)
-          info(`refreshed ${files.map(baseName).join(', ')} in ${count} place(s)`)
-        else
-          debug(`no image or asset on this page uses ${files.map(baseName).join(', ')}`)
-        return
+        const names = files.map(baseName).join(', ')
+        return void reloadAssets(files, freshToken()).then(count => count
+          ? info(`refreshed ${names} in ${count} place(s)`)
+          : debug(`no image or asset on this page uses ${names}`))
       }
       case EVENTS.reload:
         info(`reloading the page${data?.reason ? `: ${data.reason}` : ''}`)
@@ -134,7 +133,7 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
     console.error(PREFIX, error.message)
     // A frame leaves the overlay to the window that owns the connection: one overlay, one Escape.
     if (config.overlay && !shared)
-      showOverlay(error)
+      showOverlay(error, nonce)
     emit('error', error)
   }
 
@@ -204,18 +203,17 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
         listener(EVENTS.hello, hello)
       return () => void listeners.delete(listener)
     }
-    close = connect({
+    close = openStream({
       url,
-      events: Object.values(EVENTS),
-      // A zero or missing heartbeat (a hand-written ESM config) would make the watchdog fire at once, forever.
-      heartbeatMs: config.heartbeatMs || DEFAULT_HEARTBEAT_MS,
-      onEvent: deliver,
-      onDown: () => {
-        debug('disconnected')
-        deliver(DOWN)
+      workerUrl: new URL((config.base ?? DEFAULT_BASE) + ROUTES.client, url),
+      config,
+      onEvent: (name, data) => {
+        if (name === DOWN)
+          debug('disconnected')
+        deliver(name, data)
       },
       log: debug,
-    }).close
+    })
     debug(`connecting to ${url.href}`)
   }
 

@@ -12,7 +12,10 @@ export interface ConnectionOptions {
   /** Event names to listen for (an EventSource only delivers named events to named listeners). */
   events: readonly string[]
   heartbeatMs: number
-  onEvent: (name: string, data: any) => void
+  /** Resume after this event: the server replays what came since. */
+  lastEventId?: string
+  /** `id` is the event's id, empty for a `ping`. */
+  onEvent: (name: string, data: any, id: string) => void
   /** The stream was up and is now down. */
   onDown: () => void
   log: (message: string) => void
@@ -27,9 +30,8 @@ const MAX_DELAY_MS = 30_000
 /** Silence longer than this many heartbeats means the stream is dead, even if the socket is open. */
 const WATCHDOG_HEARTBEATS = 2.5
 
-export function connect({ url, events, heartbeatMs, onEvent, onDown, log }: ConnectionOptions): Connection {
+export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, onDown, log }: ConnectionOptions): Connection {
   let source: EventSource | undefined
-  let lastEventId = ''
   let attempt = 0
   let up = false
   let closed = false
@@ -66,7 +68,7 @@ export function connect({ url, events, heartbeatMs, onEvent, onDown, log }: Conn
           heartbeatMs = Number((payload as { heartbeatMs?: number }).heartbeatMs) || heartbeatMs
           arm()
         }
-        onEvent(name, payload)
+        onEvent(name, payload, id)
       })
     }
     es.onerror = (event) => {
@@ -113,9 +115,12 @@ export function connect({ url, events, heartbeatMs, onEvent, onDown, log }: Conn
   }
 }
 
-/** Runs `fn` now, or once the tab is visible again: a hidden tab does not hammer a server that is down. */
+/**
+ * Runs `fn` now, or once the tab is visible again: a hidden tab does not hammer a server that is down.
+ * A shared worker has no document and no visibility: it runs `fn` now.
+ */
 function whenVisible(fn: () => void): void {
-  if (!document.hidden)
+  if (typeof document === 'undefined' || !document.hidden)
     return fn()
   document.addEventListener('visibilitychange', function listener() {
     if (!document.hidden) {

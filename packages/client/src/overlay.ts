@@ -24,13 +24,14 @@ export function errorLocation({ file, line, column }: ErrorPayload): string {
   return file ? [file, line, line && column].filter(Boolean).join(':') : ''
 }
 
-export function showOverlay(error: ErrorPayload): void {
+/** @param nonce the page's CSP nonce, for our `<style>` */
+export function showOverlay(error: ErrorPayload, nonce?: string): void {
   hideOverlay()
   if (!customElements.get(TAG))
     customElements.define(TAG, class extends HTMLElement {})
   const host = document.createElement(TAG)
   const root = host.attachShadow({ mode: 'open' })
-  el(root, 'style', CSS)
+  el(root, 'style', CSS).nonce = nonce ?? ''
   const box = el(root, 'div')
   box.setAttribute('role', 'alert')
   el(box, 'h2', `[live-assets] ${error.source ? `${error.source}: ` : ''}build failed`)

@@ -1,0 +1,87 @@
+/**
+ * One event stream for many tabs. Over HTTP/1.1 a browser opens at most six connections per
+ * origin, so a stream per tab starves the seventh tab's page loads. The hub holds the only
+ * connection and relays every event; it lives in a shared worker (the served client script,
+ * loaded as a `SharedWorker`) or, where that is missing, in one tab elected with Web Locks that
+ * relays over a `BroadcastChannel`.
+ */
+import type { ClientConfig } from '../../core/src/protocol'
+import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS, EVENTS, ROUTES } from '../../core/src/protocol'
+import { connect } from './connection'
+
+/** An event as relayed: name, payload, and the id of the newest event the hub has seen. */
+export type Message = [name: string, data?: unknown, id?: string]
+
+/** Not an event: the stream went down. */
+export const DOWN = 'disconnect'
+
+/** A tab's goodbye to the shared worker (a `MessagePort` does not say when its tab is gone). */
+export const BYE = 'bye'
+
+export interface Hub {
+  /** Opens the stream, resuming after the last event seen, if it is not open. */
+  start: () => void
+  /** Closes the stream; `start` resumes it. */
+  stop: () => void
+  /** What a tab joining now needs: the last `hello`, and the build error still showing. */
+  greeting: () => Message[]
+}
+
+export function eventsUrl(config: ClientConfig, scriptUrl: string): URL {
+  return new URL((config.base ?? DEFAULT_BASE) + ROUTES.events, config.origin ?? scriptUrl)
+}
+
+/** @param lastId the newest event id already applied: the first connection resumes after it */
+export function createHub(url: URL, config: ClientConfig, send: (message: Message) => void, log: (message: string) => void, lastId = ''): Hub {
+  let hello: Message | undefined
+  let error: Message | undefined
+  let connection: { close: () => void } | undefined
+  return {
+    start() {
+      connection ??= connect({
+        url,
+        events: Object.values(EVENTS),
+        // A zero or missing heartbeat (a hand-written ESM config) would make the watchdog fire at once, forever.
+        heartbeatMs: config.heartbeatMs || DEFAULT_HEARTBEAT_MS,
+        lastEventId: lastId,
+        onEvent(name, data, id) {
+          lastId = id || lastId
+          const message: Message = [name, data, lastId]
+          if (name === EVENTS.hello)
+            [hello, error] = [message, undefined]
+          else if (name === EVENTS.error)
+            error = message
+          else if (name === EVENTS.clearError || name === EVENTS.reloadCSS)
+            error = undefined
+          send(message)
+        },
+        onDown: () => send([DOWN]),
+        log,
+      })
+    },
+    stop() {
+      connection?.close()
+      connection = undefined
+    },
+    greeting: () => [hello, error].filter(Boolean) as Message[],
+  }
+}
+
+/** The shared worker: one hub, and every tab's port. */
+export function runWorker(config: ClientConfig): void {
+  const ports = new Set<MessagePort>()
+  const hub = createHub(eventsUrl(config, location.href), config, (message) => {
+    for (const port of ports)
+      port.postMessage(message)
+  }, () => {})
+  ;(globalThis as unknown as { onconnect: (event: MessageEvent) => void }).onconnect = ({ ports: [port] }) => {
+    ports.add(port)
+    port.onmessage = ({ data }) => {
+      if (data === BYE && ports.delete(port) && !ports.size)
+        hub.stop()
+    }
+    for (const message of hub.greeting())
+      port.postMessage(message)
+    hub.start()
+  }
+}
