@@ -43,10 +43,12 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
 }
 
 /**
- * A plain node:http page server on 127.0.0.1, port 0. Stylesheets are served with a long
+ * A plain node:http page server on 127.0.0.1, port 0. Stylesheets and images are served with a long
  * `max-age`, as many static servers do: only a URL the browser has never fetched is fetched again,
  * so a client that forgets to cache-bust fails the tests instead of passing by luck.
  */
@@ -71,13 +73,13 @@ export async function startPageServer({ root, middleware, liveOrigin = '' }: Pag
       if (!file.startsWith(root))
         return void res.writeHead(403).end()
       try {
-        let body = await readFile(file, 'utf8')
+        let body: string | Uint8Array = await readFile(file)
         const type = TYPES[extname(file)] ?? 'application/octet-stream'
         if (type.startsWith('text/html'))
-          body = body.replaceAll('%LIVE%', live.origin)
+          body = new TextDecoder().decode(body).replaceAll('%LIVE%', live.origin)
         res.writeHead(200, {
           'Content-Type': type,
-          'Cache-Control': type.startsWith('text/css') ? 'max-age=3600' : 'no-store',
+          'Cache-Control': /^(?:text\/css|image\/)/.test(type) ? 'max-age=3600' : 'no-store',
         })
         res.end(body)
       }

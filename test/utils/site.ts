@@ -1,4 +1,4 @@
-import type { Handler, LiveAssetsOptions, LiveServer } from '@live-assets/core'
+import type { Handler, LiveAssetsOptions, LiveServer, LiveServerWatchOptions } from '@live-assets/core'
 import type { LivePage, OpenPageOptions } from './live-page'
 import type { PageServer } from './page-server'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -23,6 +23,8 @@ export interface SiteOptions {
    * on its own port beside the page server, with the page's origin in `allowedOrigins`.
    */
   mode?: 'same-origin' | 'cross-origin'
+  /** Cross-origin mode: the live server watches the temp copy (`cwd` is set to it). */
+  watch?: LiveServerWatchOptions
 }
 
 export interface Site {
@@ -45,7 +47,7 @@ export interface Site {
 }
 
 /** A temp copy of the fixtures, served by a page server, with live-assets beside or inside it. */
-export async function startSite({ fixtures = clientFixtures, live: liveOptions = {}, mode = 'same-origin' }: SiteOptions = {}): Promise<Site> {
+export async function startSite({ fixtures = clientFixtures, live: liveOptions = {}, mode = 'same-origin', watch }: SiteOptions = {}): Promise<Site> {
   const root = await mkdtemp(join(tmpdir(), 'live-assets-client-'))
   await cp(fixtures, root, { recursive: true })
   const options: LiveAssetsOptions = { logger: silentLogger, ...liveOptions }
@@ -55,7 +57,7 @@ export async function startSite({ fixtures = clientFixtures, live: liveOptions =
   let port = 0
 
   async function startLive(): Promise<void> {
-    live = await createLiveServer({ ...options, port, allowedOrigins: [page.url] })
+    live = await createLiveServer({ ...options, port, allowedOrigins: [page.url], watch: watch && { ...watch, cwd: root } })
     port = live.port
     page.liveOrigin = live.url
   }
