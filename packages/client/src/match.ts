@@ -17,6 +17,8 @@ export interface SheetRef<T> {
 
 export interface SwapJob<T> {
   owner: T
+  /** The owner's own absolute URL (not an imported one), when it has one. */
+  url?: string
   /** Set for a renamed output: the owner's new `href`. */
   href?: string
   /** Imported URLs to refresh before the owner is reloaded. */
@@ -68,7 +70,9 @@ export function planReload<T>(files: readonly string[], renamed: readonly Rename
     const j = job(ref.owner)
     if (href)
       j.href = href
-    if (ref.imported && !j.imports.includes(ref.url))
+    if (!ref.imported)
+      j.url = ref.url
+    else if (!j.imports.includes(ref.url))
       j.imports.push(ref.url)
   }
 

@@ -14,22 +14,18 @@ const MAX_FRAME_DEPTH = 4
 
 export type Root = Document | ShadowRoot
 
-export function eachRoot(visit: (root: Root) => void, doc: Document = document, depth = 0): void {
-  walk(doc, visit)
-  if (depth >= MAX_FRAME_DEPTH)
-    return
-  for (const frame of doc.querySelectorAll('iframe,frame')) {
-    const child = frameDocument(frame as HTMLIFrameElement)
-    if (child)
-      eachRoot(visit, child, depth + 1)
-  }
-}
-
-function walk(root: Root, visit: (root: Root) => void): void {
+export function eachRoot(visit: (root: Root) => void, root: Root = document, depth = 0): void {
   visit(root)
   for (const el of root.querySelectorAll('*')) {
-    if (el.shadowRoot)
-      walk(el.shadowRoot, visit)
+    if (el.shadowRoot) {
+      eachRoot(visit, el.shadowRoot, depth)
+    }
+    // Frames inside shadow roots count too (an iframe cannot host a shadow root itself).
+    else if (depth < MAX_FRAME_DEPTH && /^i?frame$/.test(el.localName)) {
+      const doc = frameDocument(el as HTMLIFrameElement)
+      if (doc)
+        eachRoot(visit, doc, depth + 1)
+    }
   }
 }
 

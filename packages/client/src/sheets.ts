@@ -1,33 +1,62 @@
 import type { SheetRef } from './match'
+import type { Root } from './roots'
+import { eachRoot } from './roots'
 
-/** A stylesheet owner we can swap: a `<link rel=stylesheet>`, or a `<style>` block that `@import`s. */
-export type Owner = HTMLLinkElement | HTMLStyleElement
+/**
+ * A stylesheet owner we can swap: a `<link rel=stylesheet>`, a `<style>` block that `@import`s, or
+ * a constructed sheet (adopted by a document or shadow root) whose source URL we were told.
+ * Elements and rules may come from a same-origin frame, another realm: never test them with `instanceof`.
+ */
+export type Owner = HTMLLinkElement | HTMLStyleElement | CSSStyleSheet
+
+/**
+ * Where a constructed sheet's source URL is kept. `Symbol.for`, so that a page without the ES
+ * module, another copy of the client or another frame all read and write the same key.
+ */
+export const SHEET_URL: unique symbol = Symbol.for('live-assets.url')
+
+type Tracked = CSSStyleSheet & { [SHEET_URL]?: string | URL }
 
 /** Imports nested deeper than this are not followed (a cycle guard as much as a cost bound). */
 const MAX_IMPORT_DEPTH = 8
 
+/** `CSSRule.type` values: the only realm-free way to tell rules apart. */
+const STYLE_RULE = 1
+const IMPORT_RULE = 3
+
 /**
- * Every URL the page's stylesheets depend on. `skip` holds our own clones while they load, so an
- * event arriving mid-swap never targets a clone.
+ * Every URL the page's stylesheets depend on, in the document, its open shadow roots and the
+ * same-origin frames without a client of their own. `skip` holds our own clones while they load, so
+ * an event arriving mid-swap never targets a clone.
  */
 export function collectRefs(skip: WeakSet<Element>): SheetRef<Owner>[] {
   const refs: SheetRef<Owner>[] = []
-  for (const owner of document.querySelectorAll<Owner>('link[rel~="stylesheet" i],style')) {
-    if (skip.has(owner))
-      continue
-    const frozen = owner.hasAttribute('data-no-reload')
-    if (owner instanceof HTMLLinkElement) {
-      // A disabled or alternate sheet never loads its clone, so the swap would never settle.
-      if (!owner.href || owner.disabled || /\balternate\b/i.test(owner.rel))
+  eachRoot((root: Root) => {
+    for (const owner of root.querySelectorAll<HTMLLinkElement | HTMLStyleElement>('link[rel~="stylesheet" i],style')) {
+      if (skip.has(owner))
         continue
-      refs.push({ owner, url: owner.href, imported: false, frozen })
+      const frozen = owner.hasAttribute('data-no-reload')
+      if (owner.localName === 'link') {
+        const link = owner as HTMLLinkElement
+        // A disabled or alternate sheet never loads its clone, so the swap would never settle.
+        if (!link.href || link.disabled || /\balternate\b/i.test(link.rel))
+          continue
+        refs.push({ owner, url: link.href, imported: false, frozen })
+      }
+      walkImports(owner.sheet, owner.baseURI, 0, url => refs.push({ owner, url, imported: true, frozen }))
     }
-    walkImports(owner.sheet, 0, url => refs.push({ owner, url, imported: true, frozen }))
-  }
+    for (const sheet of root.adoptedStyleSheets as Tracked[]) {
+      try {
+        if (sheet[SHEET_URL])
+          refs.push({ owner: sheet, url: new URL(sheet[SHEET_URL], root.baseURI).href, imported: false })
+      }
+      catch {}
+    }
+  })
   return refs
 }
 
-function walkImports(sheet: CSSStyleSheet | null, depth: number, visit: (url: string) => void): void {
+function walkImports(sheet: CSSStyleSheet | null, base: string, depth: number, visit: (url: string) => void): void {
   let rules: CSSRuleList | undefined
   try {
     rules = sheet?.cssRules
@@ -39,14 +68,26 @@ function walkImports(sheet: CSSStyleSheet | null, depth: number, visit: (url: st
     return
   for (const rule of rules) {
     // `@import` must come before every style rule: stop at the first one.
-    if (rule instanceof CSSStyleRule)
+    if (rule.type === STYLE_RULE)
       break
-    if (rule instanceof CSSImportRule) {
+    if (rule.type === IMPORT_RULE) {
+      const imported = rule as CSSImportRule
       try {
-        visit(new URL(rule.href, sheet!.href ?? document.baseURI).href)
+        visit(new URL(imported.href, sheet!.href ?? base).href)
       }
       catch {}
-      walkImports(rule.styleSheet, depth + 1, visit)
+      walkImports(imported.styleSheet, base, depth + 1, visit)
     }
   }
+}
+
+/**
+ * Tells the client which URL a constructed stylesheet was made from, so that a change to that file
+ * updates the sheet in place (`replaceSync`): the same object, in every document and shadow root
+ * that adopted it. A relative URL is resolved against the adopting document's base URL.
+ * @returns the sheet
+ */
+export function trackSheet<T extends CSSStyleSheet>(sheet: T, url: string | URL): T {
+  (sheet as Tracked)[SHEET_URL] = String(url)
+  return sheet
 }

@@ -6,6 +6,7 @@
  */
 import type { SwapJob } from './match'
 import type { Owner } from './sheets'
+import { SHEET_URL } from './sheets'
 import { bustUrl, unbustUrl } from './url'
 
 export interface SwapFailure {
@@ -56,36 +57,18 @@ export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string,
 
   const loaded = await Promise.all(claimed.map(async ({ job, claim }) => {
     const { owner } = job
-    if (!current(owner, claim) || !owner.isConnected || job.imports.some(url => broken.has(url))) {
+    if (!current(owner, claim) || ('localName' in owner && !owner.isConnected) || job.imports.some(url => broken.has(url))) {
       if (current(owner, claim))
         claims.delete(owner)
       return
     }
-    const clone = owner.cloneNode(true) as Owner
-    const media = owner.getAttribute('media')
-    clone.media = 'not all'
-    // The attribute, not the resolved `href`: a relative URL stays relative, as its author wrote it.
-    if (clone instanceof HTMLLinkElement)
-      clone.setAttribute('href', bustUrl(job.href ?? owner.getAttribute('href')!, token))
-    pendingClones.add(clone)
-    const result = await new Promise<'load' | 'error' | 'superseded'>((resolve) => {
-      const timer = setTimeout(done, LOAD_TIMEOUT_MS, 'error')
-      function done(outcome: 'load' | 'error' | 'superseded'): void {
-        clearTimeout(timer)
-        resolve(outcome)
-      }
-      clone.addEventListener('load', () => done('load'))
-      clone.addEventListener('error', () => done('error'))
-      claim.cancel = () => done('superseded')
-      owner.after(clone)
-    })
-    if (result === 'load' && current(owner, claim))
-      return { owner, clone, media, claim }
-    clone.remove()
-    if (result === 'error') {
-      const url = clone instanceof HTMLLinkElement ? unbustUrl(clone.href) : job.imports.join(', ')
-      failed.push({ url, message: `could not load ${url}: keeping the previous styles. Check the server log or the Network tab.` })
-    }
+    const ready = 'localName' in owner
+      ? await loadClone(owner, job, token, claim)
+      : await fetchSheet(owner, job.href ?? job.url!, token, failed)
+    if (ready && 'message' in ready)
+      failed.push(ready)
+    else if (ready)
+      return { owner, claim, ...ready }
     if (current(owner, claim))
       claims.delete(owner)
   }))
@@ -95,25 +78,98 @@ export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string,
   for (const item of loaded) {
     if (!item)
       continue
-    const { owner, clone, media, claim } = item
-    pendingClones.delete(clone)
-    if (!current(owner, claim)) {
-      clone.remove()
+    if (!current(item.owner, item.claim)) {
+      item.drop()
       continue
     }
-    claims.delete(owner)
-    if (media === null)
-      clone.removeAttribute('media')
-    else
-      clone.setAttribute('media', media)
-    owner.remove()
-    swapped.push(...clone instanceof HTMLLinkElement ? [unbustUrl(clone.href)] : claimedImports(jobs, owner))
+    claims.delete(item.owner)
+    swapped.push(...item.apply())
   }
   return { swapped, failed, durationMs: Math.round(performance.now() - startedAt) }
 }
 
-function claimedImports(jobs: readonly SwapJob<Owner>[], owner: Owner): string[] {
-  return jobs.find(job => job.owner === owner)?.imports ?? []
+/** Loaded and ready to switch: `apply` shows it (and returns the URLs now new), `drop` forgets it. */
+interface Ready {
+  apply: () => string[]
+  drop: () => void
+}
+
+async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob<Owner>, token: string, claim: Claim): Promise<Ready | SwapFailure | undefined> {
+  const clone = owner.cloneNode(true) as typeof owner
+  const media = owner.getAttribute('media')
+  const isLink = clone.localName === 'link'
+  clone.media = 'not all'
+  // The attribute, not the resolved `href`: a relative URL stays relative, as its author wrote it.
+  if (isLink)
+    clone.setAttribute('href', bustUrl(job.href ?? owner.getAttribute('href')!, token))
+  pendingClones.add(clone)
+  const result = await new Promise<'load' | 'error' | 'superseded'>((resolve) => {
+    const timer = setTimeout(done, LOAD_TIMEOUT_MS, 'error')
+    function done(outcome: 'load' | 'error' | 'superseded'): void {
+      clearTimeout(timer)
+      resolve(outcome)
+    }
+    clone.addEventListener('load', () => done('load'))
+    clone.addEventListener('error', () => done('error'))
+    claim.cancel = () => done('superseded')
+    owner.after(clone)
+  })
+  const urls = isLink ? [unbustUrl((clone as HTMLLinkElement).href)] : job.imports
+  const drop = (): void => {
+    pendingClones.delete(clone)
+    clone.remove()
+  }
+  if (result === 'load') {
+    return {
+      drop,
+      apply() {
+        pendingClones.delete(clone)
+        if (media === null)
+          clone.removeAttribute('media')
+        else
+          clone.setAttribute('media', media)
+        owner.remove()
+        return urls
+      },
+    }
+  }
+  drop()
+  if (result === 'error') {
+    const url = urls.join(', ')
+    return { url, message: `could not load ${url}: keeping the previous styles. Check the server log or the Network tab.` }
+  }
+}
+
+/**
+ * A constructed sheet has no element to clone: fetch its new text now, and `replaceSync` it in the
+ * switch pass, so the same object (and every document and shadow root that adopted it) changes
+ * with the clones of the same event. The sheet keeps its base URL, so relative `url()`s resolve as before.
+ */
+async function fetchSheet(sheet: CSSStyleSheet, url: string, token: string, failed: SwapFailure[]): Promise<Ready | SwapFailure> {
+  let problem = ': is the server up?'
+  try {
+    const res = await fetch(bustUrl(url, token), { signal: AbortSignal.timeout(LOAD_TIMEOUT_MS) })
+    const text = await res.text()
+    if (res.ok) {
+      return {
+        drop() {},
+        apply() {
+          try {
+            sheet.replaceSync(text)
+            ;(sheet as CSSStyleSheet & Record<symbol, string>)[SHEET_URL] = url
+            return [url]
+          }
+          catch (error) {
+            failed.push({ url, message: `could not update the constructed sheet of ${url} (${error}): keeping the previous styles.` })
+            return []
+          }
+        },
+      }
+    }
+    problem = ` (HTTP ${res.status})`
+  }
+  catch {}
+  return { url, message: `could not load ${url}${problem}: keeping the previous styles.` }
 }
 
 /**

@@ -38,7 +38,14 @@ describe('planReload', () => {
   ]
 
   it('reloads only the changed sheet', () => {
-    expect(planReload(['/css/theme.css'], [], refs)).toEqual({ matched: true, jobs: [{ owner: '/css/theme.css', imports: [] }] })
+    expect(planReload(['/css/theme.css'], [], refs)).toEqual({ matched: true, jobs: [{ owner: '/css/theme.css', url: 'http://page.test/css/theme.css', imports: [] }] })
+  })
+
+  it('gives each job its owner\'s own URL (what a constructed sheet is re-fetched from), never an imported one', () => {
+    const sheet = { adopted: true }
+    const own = [{ owner: sheet, url: 'http://page.test/css/adopted.css', imported: false }, { owner: sheet, url: 'http://page.test/css/adopted.css', imported: false }]
+    expect(planReload(['/css/adopted.css'], [], own).jobs).toEqual([{ owner: sheet, url: 'http://page.test/css/adopted.css', imports: [] }])
+    expect(planReload(['/css/partials/colors.css'], [], refs).jobs[0].url).toBeUndefined()
   })
 
   it('reloads the owner of an imported partial and lists the partial', () => {
@@ -50,7 +57,7 @@ describe('planReload', () => {
 
   it('points a renamed output at its new URL', () => {
     const plan = planReload(['/assets/app.9c1d.css'], [{ from: '/assets/app.3f2a.css', to: '/assets/app.9c1d.css' }], refs)
-    expect(plan).toEqual({ matched: true, jobs: [{ owner: '/assets/app.3f2a.css', href: 'http://page.test/assets/app.9c1d.css', imports: [] }] })
+    expect(plan).toEqual({ matched: true, jobs: [{ owner: '/assets/app.3f2a.css', url: 'http://page.test/assets/app.3f2a.css', href: 'http://page.test/assets/app.9c1d.css', imports: [] }] })
   })
 
   it('never touches data-no-reload, yet counts it as matched (no fallback)', () => {
