@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core'
 /** Chromium is found through `CHROME_PATH`, else Debian's `/usr/bin/chromium`. */
 export const chromePath = process.env.CHROME_PATH || '/usr/bin/chromium'
 
-const args = [
+export const chromeArgs = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -20,7 +20,7 @@ const args = [
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!existsSync(chromePath))
     throw new Error(`[live-assets] Chromium not found at ${chromePath}: install it (apt-get install -y chromium) or set CHROME_PATH.`)
-  const server = await chromium.launchServer({ executablePath: chromePath, args })
+  const server = await chromium.launchServer({ executablePath: chromePath, args: chromeArgs })
   project.provide('wsEndpoint', server.wsEndpoint())
   return () => server.close()
 }

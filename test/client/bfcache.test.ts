@@ -1,0 +1,76 @@
+import type { Browser } from 'playwright-core'
+import type { Site } from '../utils/site'
+import { chromium } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { chromeArgs, chromePath } from '../utils/global-setup'
+import { startSite } from '../utils/site'
+
+declare global {
+  interface Window {
+    /** Set by the test: still there after "back" only if the page came from the back/forward cache. */
+    __kept?: number
+  }
+}
+
+// Playwright turns the back/forward cache off by default; this file needs a Chromium with it on.
+let browser: Browser
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: chromePath, args: chromeArgs, ignoreDefaultArgs: ['--disable-back-forward-cache'] })
+})
+afterAll(() => browser?.close())
+
+let site: Site | undefined
+afterEach(async () => {
+  await site?.close()
+  site = undefined
+})
+
+const modes = {
+  'the shared worker': () => {},
+  'a leader tab': () => delete (window as { SharedWorker?: unknown }).SharedWorker,
+  'its own connection': () => {
+    delete (window as { SharedWorker?: unknown }).SharedWorker
+    Object.defineProperty(navigator, 'locks', { value: undefined })
+  },
+}
+
+describe.each(Object.entries(modes))('the back/forward cache, with %s', (_, hide) => {
+  it('closes the stream on pagehide, stays cacheable, and catches up on pageshow', async () => {
+    site = await startSite()
+    const context = await browser.newContext()
+    try {
+      await context.addInitScript(hide)
+      const page = await context.newPage()
+      const color = (): Promise<string> => page.evaluate(() => getComputedStyle(document.querySelector('#o')!).color)
+      const subscribers = (): number => site!.handler.broadcaster.stats().subscribers
+      await page.goto(site.url('/index.html'))
+      await expect.poll(subscribers).toBe(1)
+      await page.evaluate(() => window.__kept = 1)
+
+      await page.goto(site.url('/plain.html'))
+      // Nothing holds a stream for a page in the cache.
+      await expect.poll(subscribers).toBe(0)
+      await site.write('css/other.css', '#o { color: rgb(0, 0, 111); }')
+      site.publish('reloadCSS', { files: ['/css/other.css'] })
+
+      // A page restored from the cache fires no load event.
+      await page.goBack({ waitUntil: 'commit' })
+      await page.waitForFunction(() => document.readyState === 'complete')
+      const restored = await page.evaluate(() => ({
+        kept: window.__kept,
+        reasons: JSON.stringify((performance.getEntriesByType('navigation')[0] as { notRestoredReasons?: unknown }).notRestoredReasons ?? null),
+      }))
+      expect(restored).toEqual({ kept: 1, reasons: 'null' })
+      await expect.poll(color).toBe('rgb(0, 0, 111)')
+      await expect.poll(subscribers).toBe(1)
+
+      await site.write('css/other.css', '#o { color: rgb(0, 0, 112); }')
+      site.publish('reloadCSS', { files: ['/css/other.css'] })
+      await expect.poll(color).toBe('rgb(0, 0, 112)')
+      expect(site.page.count('/index.html')).toBe(1)
+    }
+    finally {
+      await context.close()
+    }
+  })
+})
