@@ -1,7 +1,7 @@
 import type { InlineConfig, PluginOption, ViteDevServer } from 'vite'
 import type { LivePage } from '../utils/live-page'
 import type { RunningServer } from './suite'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { expect, it } from 'vitest'
 import { openPage } from '../utils/live-page'
@@ -113,6 +113,28 @@ describeDevServer({
     }
     finally {
       await server.close()
+    }
+  }, 60_000)
+
+  it('refreshes a changed image in public/ in place (Vite itself sends nothing for it)', async () => {
+    const { dir, server } = context()
+    const svg = (size: number): string => `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"/>`
+    const width = (page: LivePage): Promise<number> => page.page.evaluate(() => document.querySelector('img')!.naturalWidth)
+    await writeFile(path.join(dir, 'public/live-image.svg'), svg(10))
+    // Public HTML is served as is: it loads the client itself.
+    await writeFile(path.join(dir, 'public/live-image.html'), '<!doctype html>\n<script src="/__live_assets/client.js"></script>\n<img src="/live-image.svg">\n')
+    const live = await openPage(new URL('live-image.html', server.url).href)
+    try {
+      await poll(async () => await width(live) === 10, { what: 'the image' })
+      await writeFile(path.join(dir, 'public/live-image.svg'), svg(20))
+      await poll(async () => await width(live) === 20, { timeout: 20_000, what: 'the new image' })
+      expect(await live.page.evaluate(() => document.querySelector('img')!.getAttribute('src'))).toMatch(/^\/live-image\.svg\?la=\w+$/)
+      expect(await live.sentinel()).toBe(live.firstSentinel)
+    }
+    finally {
+      await live.close()
+      // The production build later in this file copies public/ and must find no page that loads the client.
+      await Promise.all(['live-image.html', 'live-image.svg'].map(file => rm(path.join(dir, 'public', file))))
     }
   }, 60_000)
 })

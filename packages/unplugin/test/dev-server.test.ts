@@ -32,12 +32,14 @@ describe('ignoreStylesheetsInStatic', () => {
   const ignores = (item: unknown, file: string): boolean =>
     ((item as { watch: { ignored: Array<(file: string) => boolean> } }).watch.ignored).some(matcher => typeof matcher === 'function' && matcher(file))
 
-  it('keeps the default static directory and ignores its stylesheets', () => {
+  it('keeps the default static directory and ignores its stylesheets, images and source maps', () => {
     const item = ignoreStylesheetsInStatic(undefined)
     expect(item).toMatchObject({ watch: {} })
     expect(item).not.toHaveProperty('directory')
     expect(ignores(item, '/p/public/app.css')).toBe(true)
+    expect(ignores(item, '/p/public/logo.png')).toBe(true)
     expect(ignores(item, '/p/public/index.html')).toBe(false)
+    expect(ignores(item, '/p/public/app.css.map')).toBe(true)
   })
 
   it('handles a string, a list, `false` and an unwatched directory, and keeps the user\'s own ignores', () => {

@@ -5,10 +5,12 @@ import { directoryMount, urlsOf, watchMount } from '../src/core/url-map'
 const root = path.resolve('/project')
 
 describe('url maps', () => {
-  it('maps the stylesheets of a directory under its URL base', () => {
+  it('maps the stylesheets and images of a directory under its URL base, not its other files', () => {
     const mount = directoryMount(path.join(root, 'public'), '/app/')
     expect(urlsOf(path.join(root, 'public/css/site.css'), [mount])).toEqual(['/app/css/site.css'])
-    expect(urlsOf(path.join(root, 'public/logo.svg'), [mount])).toEqual([])
+    expect(urlsOf(path.join(root, 'public/img/logo.svg'), [mount])).toEqual(['/app/img/logo.svg'])
+    expect(urlsOf(path.join(root, 'public/css/site.css.map'), [mount])).toEqual([])
+    expect(urlsOf(path.join(root, 'public/robots.txt'), [mount])).toEqual([])
     expect(urlsOf(path.join(root, 'src/a.css'), [mount])).toEqual([])
   })
 

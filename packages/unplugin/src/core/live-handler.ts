@@ -1,4 +1,4 @@
-import type { ErrorPayload, Handler, ReloadCSSPayload, RenamedFile } from '@live-assets/core'
+import type { ErrorPayload, Handler, ReloadAssetsPayload, ReloadCSSPayload, RenamedFile } from '@live-assets/core'
 import type { PluginLogger } from './logger'
 import type { ResolvedOptions } from './options'
 import { createHandler, EVENTS, ROUTES } from '@live-assets/core'
@@ -7,6 +7,8 @@ import { createHandler, EVENTS, ROUTES } from '@live-assets/core'
 export interface LiveEvents {
   /** Sends one `reloadCSS`; does nothing for an empty list (a no-op save is not news). */
   reloadCSS: (files: string[], renamed?: RenamedFile[]) => void
+  /** Sends one `reloadAssets` (changed images); does nothing for an empty list. */
+  reloadAssets: (files: string[]) => void
   /**
    * Reports (or, with `undefined`, resolves) the error of one source: the compilation, or one stylesheet. The page
    * shows the oldest unresolved one and gets `clearError` once none is left.
@@ -45,6 +47,12 @@ export function createLiveEvents(handler: Handler, logger: PluginLogger): LiveEv
       const shown = errors.values().next().value
       if (shown)
         handler.publish(EVENTS.error, shown)
+    },
+    reloadAssets(files) {
+      if (files.length === 0)
+        return
+      handler.publish(EVENTS.reloadAssets, { files } satisfies ReloadAssetsPayload)
+      logger.debug(`reloadAssets ${files.join(', ')}`)
     },
     setError(source, error) {
       const shown = errors.values().next().value

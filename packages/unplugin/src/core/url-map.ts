@@ -1,9 +1,9 @@
 import type { ResolvedWatch } from './options'
 import path from 'node:path'
-import { fileToUrlPath, globBase } from '@live-assets/core'
+import { fileKind, fileToUrlPath, globBase, IMAGE_EXTENSIONS } from '@live-assets/core'
 import picomatch from 'picomatch'
 
-/** A directory of stylesheets the dev server (or a backend) serves under a URL path. */
+/** A directory of stylesheets and images the dev server (or a backend) serves under a URL path. */
 export interface Mount {
   /** Absolute directory that maps to `urlBase`. */
   root: string
@@ -20,18 +20,24 @@ export function isStylesheet(file: string): boolean {
   return STYLESHEET.test(file)
 }
 
-/** Every stylesheet under `directory`, requested under `urlBase` (Vite's `publicDir`, a dev server's `static`). */
+/** What a page uses as is from a served directory: stylesheets (swapped) and images (refreshed in place). */
+export function isLiveFile(file: string): boolean {
+  const kind = fileKind(file)
+  return kind === 'stylesheet' || kind === 'image'
+}
+
+/** Every stylesheet and image under `directory`, requested under `urlBase` (Vite's `publicDir`, a dev server's `static`). */
 export function directoryMount(directory: string, urlBase: string): Mount {
   const root = path.resolve(directory)
   return {
     root,
     urlBase,
-    watch: [`${toPosix(root)}/**/*.css`],
-    includes: file => isStylesheet(file) && isWithin(root, file),
+    watch: [`${toPosix(root)}/**/*.{css,${IMAGE_EXTENSIONS.join(',')}}`],
+    includes: file => isLiveFile(file) && isWithin(root, file),
   }
 }
 
-/** The stylesheets the `watch` option names, resolved against the project root. */
+/** The stylesheets and images the `watch` option names, resolved against the project root. */
 export function watchMount(watch: ResolvedWatch, cwd: string): Mount {
   const absolute = (pattern: string): string => toPosix(path.resolve(cwd, pattern))
   const include = watch.paths.filter(p => !p.startsWith('!'))
@@ -43,7 +49,7 @@ export function watchMount(watch: ResolvedWatch, cwd: string): Mount {
     root: watch.root === undefined ? globBase(include[0], cwd) : path.resolve(cwd, watch.root),
     urlBase: watch.urlBase,
     watch: [...include.map(absolute), ...exclude.map(p => `!${p}`)],
-    includes: file => isStylesheet(file) && matches(toPosix(path.resolve(file))),
+    includes: file => isLiveFile(file) && matches(toPosix(path.resolve(file))),
   }
 }
 

@@ -1,5 +1,5 @@
 import type { DevServerConfig, DevServerInstance, DevServerMiddleware, StaticConfigItem } from './types'
-import { isStylesheet } from '../url-map'
+import { fileKind } from '@live-assets/core'
 
 /** The dev server's own security checks; the live-assets endpoints go right after them. */
 const SECURITY_CHECKS = new Set(['host-header-check', 'cross-origin-header-check'])
@@ -32,8 +32,9 @@ export function wrapSetupMiddlewares(
 }
 
 /**
- * The dev server reloads the page when a file in a `static` directory changes (`liveReload`). Stylesheets there are
- * ours to swap in place, so its watcher is told to ignore them; every other file still reloads the page.
+ * The dev server reloads the page when a file in a `static` directory changes (`liveReload`). Stylesheets and images
+ * there are ours to update in place, and a stylesheet's source map comes with its swap, so its watcher is told to ignore
+ * them; every other file still reloads the page.
  */
 export function ignoreStylesheetsInStatic(option: DevServerConfig['static']): DevServerConfig['static'] {
   if (option === false)
@@ -50,5 +51,5 @@ function withIgnoredStylesheets(item: StaticConfigItem): StaticConfigItem {
     return item
   const watch = typeof item.watch === 'object' ? item.watch : {}
   const ignored = watch.ignored === undefined ? [] : [watch.ignored].flat()
-  return { ...item, watch: { ...watch, ignored: [...ignored, (file: string) => isStylesheet(file)] } }
+  return { ...item, watch: { ...watch, ignored: [...ignored, (file: string) => fileKind(file) !== 'other'] } }
 }
