@@ -24,7 +24,7 @@ export const FLAGS: Flag[] = [
     multiple: true,
     value: '<glob>',
     group: 'Files',
-    description: 'Stylesheets to watch: a glob, directory or file; repeatable. Quote globs so the shell does not expand them.',
+    description: 'Stylesheets and images to watch: a glob, directory or file; repeatable. Quote globs so the shell does not expand them.',
   },
   {
     name: 'root',
@@ -46,7 +46,7 @@ export const FLAGS: Flag[] = [
     multiple: true,
     value: '<glob>',
     group: 'Files',
-    description: 'Files whose change reloads the whole page, e.g. templates; repeatable. Stylesheets never do.',
+    description: 'Files whose change reloads the whole page, e.g. templates; repeatable. Stylesheets, images and source maps never do.',
   },
   {
     name: 'poll',

@@ -5,7 +5,8 @@
 
 /**
  * Images the client refreshes in place (`<img>`, `srcset`, SVG `<image>`, `<video poster>`, CSS `url()`), without a
- * reload. Fonts, media and scripts are not: a browser does not load a font again when its `@font-face` rule changes.
+ * reload. Fonts, media and scripts are not: refreshing them in place is not done (nor tested); a `reload` glob can
+ * name them.
  */
 export const IMAGE_EXTENSIONS = ['apng', 'avif', 'bmp', 'gif', 'ico', 'jpeg', 'jpg', 'png', 'svg', 'webp'] as const
 
