@@ -14,16 +14,15 @@ declare global {
 
 // Playwright turns the back/forward cache off by default; this file needs a Chromium with it on.
 let browser: Browser
+let site: Site | undefined
 beforeAll(async () => {
   browser = await chromium.launch({ executablePath: chromePath, args: chromeArgs, ignoreDefaultArgs: ['--disable-back-forward-cache'] })
 })
-afterAll(() => browser?.close())
-
-let site: Site | undefined
 afterEach(async () => {
   await site?.close()
   site = undefined
 })
+afterAll(() => browser?.close())
 
 const modes = {
   'the shared worker': () => {},

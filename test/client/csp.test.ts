@@ -29,7 +29,7 @@ const PAGE = `<!doctype html>
 
 /** Serves PAGE at /csp.html under `policy`. */
 function servePage(policy: string): (site: Site) => void {
-  return site => void site.page.route((req, res, url) => {
+  return site => void site.page.route((_req, res, url) => {
     if (url.pathname !== '/csp.html')
       return false
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': policy }).end(PAGE)

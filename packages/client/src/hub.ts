@@ -31,7 +31,14 @@ export function eventsUrl(config: ClientConfig, scriptUrl: string): URL {
   return new URL((config.base ?? DEFAULT_BASE) + ROUTES.events, config.origin ?? scriptUrl)
 }
 
-/** @param lastId the newest event id already applied: the first connection resumes after it */
+/**
+ * The one connection, and what a newcomer needs from it.
+ * @param url the events URL
+ * @param config the served config
+ * @param send gets every event, and `disconnect`
+ * @param log debug lines
+ * @param lastId the newest event id already applied: the first connection resumes after it
+ */
 export function createHub(url: URL, config: ClientConfig, send: (message: Message) => void, log: (message: string) => void, lastId = ''): Hub {
   let hello: Message | undefined
   let error: Message | undefined

@@ -24,7 +24,11 @@ export function errorLocation({ file, line, column }: ErrorPayload): string {
   return file ? [file, line, line && column].filter(Boolean).join(':') : ''
 }
 
-/** @param nonce the page's CSP nonce, for our `<style>` */
+/**
+ * Shows `error` over the page, replacing an overlay already shown.
+ * @param error what failed
+ * @param nonce the page's CSP nonce, for our `<style>`
+ */
 export function showOverlay(error: ErrorPayload, nonce?: string): void {
   hideOverlay()
   if (!customElements.get(TAG))
