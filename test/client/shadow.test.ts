@@ -4,6 +4,7 @@ import type { Site } from '../utils/site'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
+import { sampleFrames } from '../utils/live-page'
 import { useSites } from '../utils/site'
 
 declare global {
@@ -163,21 +164,7 @@ describe('constructed stylesheets (adoptedStyleSheets)', () => {
     await open()
     live.timed = false
     site.page.slow('/css/shadow/card.css', 400)
-    await live.page.evaluate((paths) => {
-      const at = (path: string[]): Element => {
-        let root: Document | ShadowRoot = document
-        for (const host of path.slice(0, -1))
-          root = root.querySelector(host)!.shadowRoot!
-        return root.querySelector(path.at(-1)!)!
-      }
-      const els = paths.map(at)
-      window.__frames = []
-      const loop = (): void => {
-        window.__frames.push(els.map(el => getComputedStyle(el).backgroundColor))
-        requestAnimationFrame(loop)
-      }
-      requestAnimationFrame(loop)
-    }, [['#one', '.a'], ['#one', '#p']])
+    await sampleFrames(live.page, [['#one', '.a'], ['#one', '#p']], 'background-color')
     await site.write('css/shadow/adopted.css', '.a { background-color: rgb(67, 0, 0); }')
     await site.write('css/shadow/card.css', '#p { background-color: rgb(68, 0, 0); }')
     site.publish('reloadCSS', { files: ['/css/shadow/adopted.css', '/css/shadow/card.css'] })

@@ -105,13 +105,21 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad,
 
 /**
  * Records `property` of each selector on every animation frame into `window.__frames`, so a test
- * can prove that no painted frame showed a state it should not.
+ * can prove that no painted frame showed a state it should not. A selector may be a path into open
+ * shadow roots, each but the last naming a shadow host: `['#card', 'x-inner', '#title']`.
  */
-export async function sampleFrames(page: Page, selectors: string[], property: string): Promise<void> {
+export async function sampleFrames(page: Page, selectors: (string | string[])[], property: string): Promise<void> {
   await page.evaluate(([sels, prop]) => {
+    const at = (path: string | string[]): Element => {
+      const parts = [path].flat()
+      let root: Document | ShadowRoot = document
+      for (const host of parts.slice(0, -1))
+        root = root.querySelector(host)!.shadowRoot!
+      return root.querySelector(parts.at(-1)!)!
+    }
     window.__frames = []
     const loop = (): void => {
-      window.__frames.push(sels.map(s => getComputedStyle(document.querySelector(s)!).getPropertyValue(prop)))
+      window.__frames.push(sels.map(s => getComputedStyle(at(s)).getPropertyValue(prop)))
       requestAnimationFrame(loop)
     }
     requestAnimationFrame(loop)

@@ -21,7 +21,7 @@ export interface SwapOutcome {
   durationMs: number
 }
 
-/** The latest swap that owns an element; a newer one takes over and cancels the older clone. */
+/** The latest swap that owns an element or a constructed sheet; a newer one takes over (and cancels the older clone). */
 interface Claim {
   cancel?: () => void
 }
@@ -146,7 +146,7 @@ async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob
  * with the clones of the same event. The sheet keeps its base URL, so relative `url()`s resolve as before.
  */
 async function fetchSheet(sheet: CSSStyleSheet, url: string, token: string, failed: SwapFailure[]): Promise<Ready | SwapFailure> {
-  let problem = ': is the server up?'
+  let status = ''
   try {
     const res = await fetch(bustUrl(url, token), { signal: AbortSignal.timeout(LOAD_TIMEOUT_MS) })
     const text = await res.text()
@@ -166,10 +166,10 @@ async function fetchSheet(sheet: CSSStyleSheet, url: string, token: string, fail
         },
       }
     }
-    problem = ` (HTTP ${res.status})`
+    status = ` (HTTP ${res.status})`
   }
   catch {}
-  return { url, message: `could not load ${url}${problem}: keeping the previous styles.` }
+  return { url, message: `could not load ${url}${status}: keeping the previous styles.${status ? '' : ' Is the server up (and, on another origin, does it send CORS headers)?'}` }
 }
 
 /**
