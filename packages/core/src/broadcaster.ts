@@ -65,6 +65,11 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     return encodeMessage({ id, event: EVENTS.hello, data: payload })
   }
 
+  /** One listener for every stream, instead of a closure per stream. */
+  function unsubscribe(this: ServerResponse): void {
+    subscribers.delete(this)
+  }
+
   function write(res: ServerResponse, bytes: Buffer | string): void {
     res.write(bytes)
     // compression middleware buffers until told to flush.
@@ -142,9 +147,12 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
         req.socket.setKeepAlive(true, options.heartbeatMs)
       }
       res.writeHead(200, STREAM_HEADERS)
+      // Headers sent on their own are written as one string, which V8 then flattens in place; sent with the first
+      // chunk, node:http keeps its header string for the life of the stream as ~25 joined pieces (~0.5 KiB more).
+      res.flushHeaders()
       subscribers.add(res)
       peakSubscribers = Math.max(peakSubscribers, subscribers.size)
-      res.on('close', () => subscribers.delete(res))
+      res.on('close', unsubscribe)
       write(res, encodeRetry(options.retryMs) + catchUp(lastEventId))
     },
 

@@ -13,6 +13,7 @@ function fakeClient() {
     writableLength: 0,
     socket: null,
     writeHead: vi.fn(),
+    flushHeaders: vi.fn(),
     write: (chunk: Buffer | string) => parser.feed(chunk.toString()),
     end: vi.fn(),
     destroy: vi.fn(),
