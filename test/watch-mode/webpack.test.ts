@@ -1,7 +1,7 @@
 import type { LivePage } from '../utils/live-page'
 import type { PageServer } from '../utils/page-server'
 import type { WatchProcess } from './harness'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyPlayground, edit, poll, removeCopy, stats } from '../dev-server/harness'
@@ -28,7 +28,7 @@ describe('webpack --watch (no dev server)', () => {
 const config = require('./webpack.config.cjs')
 module.exports = {
   ...config,
-  plugins: [...config.plugins.filter(p => p.constructor !== Object), liveAssets({ port: 0, allowedOrigins: [${JSON.stringify(pageServer.url)}] })],
+  plugins: [...config.plugins.filter(p => p.constructor !== Object), liveAssets({ port: 0, allowedOrigins: [${JSON.stringify(pageServer.url)}], nonce: 'wp-nonce-7f' })],
 }
 `)
     watcher = spawnNode(dir, 'node_modules/webpack-cli/bin/cli.js', ['--config', 'webpack.watch.cjs', '--watch'])
@@ -51,6 +51,12 @@ module.exports = {
     const output = watcher.output()
     expect(output.match(/live server at/g)).toHaveLength(1)
     expect(output).not.toMatch(/Project is running at|Loopback:/)
+  })
+
+  it('puts the configured CSP nonce on the <script> tag it adds through html-webpack-plugin', async () => {
+    const html = await readFile(path.join(dir, 'dist/index.html'), 'utf8')
+    expect(html).toMatch(/<script src="http:\/\/127\.0\.0\.1:\d+\/__live_assets\/client\.js" nonce="wp-nonce-7f"><\/script>/)
+    expect(await live.page.evaluate(() => document.querySelector<HTMLScriptElement>('script[src$="/__live_assets/client.js"]')?.nonce)).toBe('wp-nonce-7f')
   })
 
   it('a CSS edit publishes reloadCSS through the standalone server and restyles the page in place', async () => {

@@ -5,6 +5,7 @@ describe('resolveOptions', () => {
   it('has the documented defaults', () => {
     expect(resolveOptions()).toEqual({
       watch: undefined,
+      nonce: undefined,
       allowedHosts: [],
       debug: false,
       server: {
@@ -45,5 +46,8 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ watch: [] })).toThrow(/\[live-assets\] watch must be/)
     expect(() => resolveOptions({ watch: '!a.css' })).toThrow(/\[live-assets\] watch has only exclusions/)
     expect(() => resolveOptions({ watch: { paths: 'a.css', urlBase: '/a?b' } })).toThrow(/\[live-assets\] watch\.urlBase/)
+    // A nonce lands inside an HTML attribute: a quote or a space must never get there.
+    expect(() => resolveOptions({ nonce: 'a" onload="x' })).toThrow(/\[live-assets\] nonce must be/)
+    expect(resolveOptions({ nonce: 'rAnd0m+/=' }).nonce).toBe('rAnd0m+/=')
   })
 })

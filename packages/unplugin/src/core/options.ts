@@ -64,6 +64,13 @@ export interface Options {
    */
   debug?: boolean
   /**
+   * CSP nonce for the `<script>` tag live-assets adds through html-webpack-plugin or HtmlRspackPlugin, for pages
+   * served with a nonce-based `Content-Security-Policy`. With Vite, set `html.cspNonce` instead: Vite puts it on
+   * every tag. Tags added from inside a bundle copy the bundle script's nonce by themselves.
+   * @default undefined
+   */
+  nonce?: string
+  /**
    * Watch mode (`rollup -w`, Rolldown, esbuild `context().watch()`, `webpack --watch`): port of the standalone
    * live-assets server, shared by every config of the process that names the same port. `0` picks a free one; the
    * chosen URL is logged.
@@ -108,6 +115,7 @@ export interface ResolvedWatch {
 
 export interface ResolvedOptions {
   watch: ResolvedWatch | undefined
+  nonce: string | undefined
   /** For the standalone server; a dev server checks hosts itself. */
   allowedHosts: string[] | true
   debug: boolean
@@ -141,8 +149,11 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     token: 'unused',
     logger: silentLogger,
   })
+  if (options.nonce !== undefined && (typeof options.nonce !== 'string' || !/^[\w+/=-]+$/.test(options.nonce)))
+    throw new TypeError(`[live-assets] nonce must be the base64 value of the page's CSP nonce, e.g. 'rAnd0m'; got ${JSON.stringify(options.nonce)}.`)
   return {
     watch: resolveWatch(options.watch),
+    nonce: options.nonce,
     allowedHosts: core.allowedHosts,
     debug: core.client.debug,
     server: {

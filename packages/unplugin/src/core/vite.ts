@@ -37,7 +37,7 @@ export function viteDevServer(options: ResolvedOptions): Partial<Plugin> {
       order: 'pre',
       handler: () => [{
         tag: 'script',
-        attrs: { src: `${options.server.base}${ROUTES.client}` },
+        attrs: { src: `${options.server.base}${ROUTES.client}`, ...options.nonce && { nonce: options.nonce } },
         injectTo: 'head-prepend',
       }],
     },

@@ -39,7 +39,7 @@ export function webpackLikeWatch(compiler: WebpackLikeCompiler, options: Resolve
 
   compiler.hooks.thisCompilation.tap(NAME, (compilation) => {
     if (session && htmlPlugins.length)
-      injectClientTag(compilation, htmlPlugins, session.lease.clientUrl)
+      injectClientTag(compilation, htmlPlugins, session.lease.clientUrl, options.nonce)
   })
 
   // Sources are read before they are written: after emitting, webpack keeps only their sizes.

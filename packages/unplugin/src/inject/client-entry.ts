@@ -14,5 +14,7 @@ const src = new URL(`${base}/client.js`, query.get('origin') ?? new URL(__webpac
 if (![...document.scripts].some(script => script.src === src)) {
   const script = document.createElement('script')
   script.src = src
+  // Under a nonce-based CSP, the bundle's own <script nonce> vouches for the tag it adds.
+  script.nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? ''
   document.head.appendChild(script)
 }

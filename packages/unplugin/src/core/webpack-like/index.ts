@@ -63,7 +63,7 @@ export function webpackLikeDevServer(compiler: WebpackLikeCompiler, options: Res
 
   compiler.hooks.thisCompilation.tap(NAME, (compilation) => {
     if (activated && htmlPlugins.length)
-      injectClientTag(compilation, htmlPlugins, clientSrc)
+      injectClientTag(compilation, htmlPlugins, clientSrc, options.nonce)
   })
 
   // Sources are read before they are written: after emitting, webpack keeps only their sizes.

@@ -36,12 +36,18 @@ export function htmlPluginClasses(compiler: WebpackLikeCompiler): HtmlPluginClas
   return [...classes]
 }
 
-/** Adds `<script src="<base>/client.js">` before the other tags an HTML plugin puts in the `<head>` of each page. */
-export function injectClientTag(compilation: Compilation, classes: HtmlPluginClass[], src: string): void {
+/**
+ * Adds `<script src="<base>/client.js">` before the other tags an HTML plugin puts in the `<head>` of each page.
+ * @param compilation the compilation whose pages get the tag
+ * @param classes the HTML plugin classes of the config
+ * @param src the client script's URL
+ * @param nonce the page's CSP nonce, if it has one
+ */
+export function injectClientTag(compilation: Compilation, classes: HtmlPluginClass[], src: string, nonce?: string): void {
   for (const HtmlPlugin of classes) {
     HtmlPlugin.getCompilationHooks(compilation).alterAssetTagGroups.tapPromise(NAME, async (data) => {
       if (!data.headTags.some(tag => tag.tagName === 'script' && tag.attributes.src === src))
-        data.headTags.unshift({ tagName: 'script', voidTag: false, attributes: { src }, meta: { plugin: NAME } })
+        data.headTags.unshift({ tagName: 'script', voidTag: false, attributes: nonce ? { src, nonce } : { src }, meta: { plugin: NAME } })
       return data
     })
   }
