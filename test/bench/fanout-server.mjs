@@ -16,6 +16,14 @@ const heartbeatMs = Number(process.argv[3] ?? 10_000)
 const require = createRequire(import.meta.url)
 const now = () => performance.timeOrigin + performance.now()
 
+// Both systems' code is loaded in both processes, whichever one serves. Loading webpack grows V8's young generation
+// to its maximum and leaves free heap behind, and gc() gives neither back: loaded in one process only, that memory
+// would be in one baseline and counted per connection in the other.
+const webpack = require('webpack')
+const hotMiddleware = require('webpack-hot-middleware')
+// The middleware only taps the compiler's `invalid` and `done` hooks; the compiler never runs.
+const compiler = webpack({ mode: 'development', context: tmpdir(), entry: './never-built.js' })
+
 async function start() {
   if (system === 'live-assets') {
     const live = await createLiveServer({ port: 0, heartbeatMs, logger: silentLogger })
@@ -23,15 +31,12 @@ async function start() {
       port: live.port,
       path: '/__live_assets/events',
       publish: round => live.handler.publish('reloadCSS', { files: [`/round-${round}.css`] }),
-      subscribers: async () => (await (await fetch(`${live.url}/__live_assets/stats`)).json()).subscribers,
+      // Not over HTTP: the first fetch() would load undici (and its WebAssembly parser) between two memory readings.
+      subscribers: async () => live.handler.broadcaster.stats().subscribers,
       close: () => live.close(),
     }
   }
   if (system === 'webpack-hot-middleware') {
-    const webpack = require('webpack')
-    const hotMiddleware = require('webpack-hot-middleware')
-    // The middleware only taps the compiler's `invalid` and `done` hooks; the compiler never runs.
-    const compiler = webpack({ mode: 'development', context: tmpdir(), entry: './never-built.js' })
     const middleware = hotMiddleware(compiler, { log: false, heartbeat: heartbeatMs })
     const server = createServer((req, res) => middleware(req, res, () => res.writeHead(404).end()))
     server.keepAliveTimeout = 0
@@ -54,8 +59,8 @@ async function start() {
 function memory() {
   for (let i = 0; i < 3; i++)
     globalThis.gc?.()
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
-  return { rss, heapUsed, external, arrayBuffers }
+  const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage()
+  return { rss, heapTotal, heapUsed, external, arrayBuffers }
 }
 
 async function main() {
@@ -64,15 +69,26 @@ async function main() {
     const reply = value => process.send({ id: message.id, ...value })
     switch (message.cmd) {
       case 'publish': {
+        const cpu = process.cpuUsage()
         const publishedAt = now()
         server.publish(message.round)
-        reply({ publishedAt, returnedAt: now() })
+        const returnedAt = now()
+        // node:http corks a socket on write() and uncorks it on the next tick: the writes reach the kernel after
+        // publish() returns, in the ticks that run before this immediate.
+        setImmediate(() => {
+          const flushedAt = now()
+          const { user, system } = process.cpuUsage(cpu)
+          reply({ publishedAt, returnedAt, flushedAt, cpuMs: (user + system) / 1000 })
+        })
         break
       }
       case 'memory':
         reply({ memory: memory(), subscribers: await server.subscribers() })
         break
       case 'idle-cpu': {
+        // Collect what the rounds left behind first, so the window holds heartbeats, not that garbage collection.
+        memory()
+        await sleep(500)
         const start = process.cpuUsage()
         const startedAt = now()
         await sleep(message.ms)

@@ -5,6 +5,7 @@
  * the server while idle with heartbeats on, and events lost.
  */
 import { spawn } from 'node:child_process'
+import os from 'node:os'
 import process from 'node:process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +15,8 @@ const SERVER = fileURLToPath(new URL('./fanout-server.mjs', import.meta.url))
 const CLIENTS = fileURLToPath(new URL('./fanout-clients.mjs', import.meta.url))
 /** Open files each process may have: 10,000 streams need that many sockets on both ends. */
 export const FD_LIMIT = 20_000
+/** One client process per core: more would only take turns on the same cores. */
+export const CLIENT_PROCESSES = os.availableParallelism()
 
 /** A node process with IPC, started through `sh` so that `ulimit -n` applies to it. */
 function child(script, args, nodeArgs = []) {
@@ -83,13 +86,20 @@ async function measure(system, n, { rounds, processes, idleMs, heartbeatMs, log 
     await sleep(500)
     const loaded = await server.ask({ cmd: 'memory' })
 
+    // One warm-up round (round 0, which the clients do not record), so that the rounds run optimised code.
+    await server.ask({ cmd: 'publish', round: 0 })
+    await sleep(1000)
     const publishedAt = []
     const publishCost = []
+    const flushCost = []
+    const cpuCost = []
     for (let round = 1; round <= rounds; round++) {
       await sleep(200 + Math.random() * 300)
       const reply = await server.ask({ cmd: 'publish', round })
       publishedAt[round] = reply.publishedAt
       publishCost.push(reply.returnedAt - reply.publishedAt)
+      flushCost.push(reply.flushedAt - reply.publishedAt)
+      cpuCost.push(reply.cpuMs)
       const received = async () => (await Promise.all(clients.map(c => c.ask({ cmd: 'received', round })))).reduce((sum, r) => sum + r.received, 0)
       await waitUntil(async () => (await received()) >= open, 15_000, `round ${round} to reach every client`).catch(() => {})
     }
@@ -118,11 +128,11 @@ async function measure(system, n, { rounds, processes, idleMs, heartbeatMs, log 
       lost,
       ...summary,
       publishMs: summarize(publishCost).median,
+      flushMs: summarize(flushCost).median,
+      publishCpuMs: summarize(cpuCost).median,
       rssPerConnection: (loaded.memory.rss - baseline.rss) / open,
       heapPerConnection: (loaded.memory.heapUsed - baseline.heapUsed) / open,
-      rssAfterRounds: after.memory.rss,
-      baselineRss: baseline.rss,
-      emptyRss: empty.rss,
+      memory: { empty, baseline, loaded: loaded.memory, afterRounds: after.memory },
       idleCpuPercent: idle.cpuMs / idle.wallMs * 100,
       idleMs: idle.wallMs,
     }
@@ -133,7 +143,7 @@ async function measure(system, n, { rounds, processes, idleMs, heartbeatMs, log 
   }
 }
 
-export async function measureFanout({ sizes = [100, 1000, 10_000], systems = ['live-assets', 'webpack-hot-middleware'], rounds = 10, processes = 4, idleMs = 10_000, heartbeatMs = 10_000, log = console.log } = {}) {
+export async function measureFanout({ sizes = [100, 1000, 10_000], systems = ['live-assets', 'webpack-hot-middleware'], rounds = 10, processes = CLIENT_PROCESSES, idleMs = 10_000, heartbeatMs = 10_000, log = console.log } = {}) {
   const results = []
   for (const n of sizes) {
     for (const system of systems) {

@@ -13,7 +13,7 @@ import path from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
 import { latencyChart } from './chart.mjs'
-import { measureFanout } from './fanout.mjs'
+import { CLIENT_PROCESSES, FD_LIMIT, measureFanout } from './fanout.mjs'
 import { ROOT, versionFrom } from './fixtures.mjs'
 import { measureLatency } from './latency.mjs'
 import { explain, fanoutTargets, latencyTargets } from './report.mjs'
@@ -98,6 +98,8 @@ async function main() {
       'p99': ms(r.p99),
       'max': ms(r.max),
       'publish ms': ms(r.publishMs),
+      'sent ms': ms(r.flushMs),
+      'CPU ms / event': ms(r.publishCpuMs),
       'RSS KiB/conn': kib(r.rssPerConnection),
       'heap KiB/conn': kib(r.heapPerConnection),
       'idle CPU %': r.idleCpuPercent.toFixed(3),
@@ -187,17 +189,17 @@ async function main() {
     md.push('## 2. Fan-out', '')
     md.push('### Method', '')
     md.push(
-      '- The server runs alone in its own process (`test/bench/fanout-server.mjs`, `--expose-gc`): `createLiveServer()` from `@live-assets/core`, or webpack-hot-middleware\'s middleware on `node:http` (created with a webpack compiler that never runs; events go out through its `publish()`). Heartbeats every 10 s in both (their defaults).',
-      `- N raw SSE clients (\`node:http\`, no EventSource polyfill) on 127.0.0.1, spread over 4 client processes, each started through \`sh -c 'ulimit -n ${20_000}; exec node ...'\`. They connect in batches of 100.`,
-      '- 10 rounds per N, 200-500 ms apart. The server takes `performance.timeOrigin + performance.now()` just before `publish()`; each client takes the same clock when the chunk holding the event arrives. Both are the same wall-clock-anchored clock on one machine. **lost** = streams times rounds minus events received.',
-      '- **publish ms**: how long the `publish()` call takes in the server; both servers write to every socket synchronously, so this is the time until the event is in the kernel for all N streams.',
+      '- The server runs alone in its own process (`test/bench/fanout-server.mjs`, `--expose-gc`): `createLiveServer()` from `@live-assets/core`, or webpack-hot-middleware\'s middleware on `node:http` (created with a webpack compiler that never runs; events go out through its `publish()`). Heartbeats every 10 s in both (their defaults). Both processes load the same modules (webpack, the compiler, webpack-hot-middleware and `@live-assets/core`) whichever system serves, so that neither baseline holds memory the other lacks.',
+      `- N raw SSE clients on 127.0.0.1, spread over ${CLIENT_PROCESSES} client processes (one per core), each started through \`sh -c 'ulimit -n ${FD_LIMIT}; exec node ...'\` and connecting in batches of 100. Each client is a bare \`node:net\` socket: it writes \`GET <path> HTTP/1.1\` with \`Host\` and \`Accept: text/event-stream\` by hand, counts the stream as open when the status line says 200, and scans every byte it receives (status line, headers, chunk framing and all events; every read goes into one shared buffer) for \`round-<digits>\`, holding back a read that does not end at a line end until the rest arrives. No HTTP parser, no stream object per response, no EventSource polyfill: the same clients for both systems, as light as a reader of the raw stream can be, so that the receiving side is not what is measured.`,
+      '- One warm-up round, then 10 rounds per N, 200-500 ms apart. The server takes `performance.timeOrigin + performance.now()` just before `publish()`; each client takes the same clock when the read holding the event returns. Both are the same wall-clock-anchored clock on one machine. **lost** = streams times rounds minus events received.',
+      '- **publish ms**: how long the `publish()` call takes. `node:http` corks a socket on `write()` and uncorks it on the next tick, so the writes reach the kernel after `publish()` returns: **sent ms** is the time until the ticks after it have run (a `setImmediate` in the server), i.e. until the event is in the kernel for all N streams, and **CPU ms / event** the server\'s CPU time (user + system) over the same span.',
       '- **RSS per connection**: server RSS after `gc()` with N streams open, minus RSS after `gc()` with none (after one warm-up stream), divided by N. At N = 100 this is dominated by allocator granularity; read the 10,000 row. The V8 heap delta is shown beside it.',
-      '- **idle CPU**: `process.cpuUsage()` of the server over 10 s with N streams open and nothing published except heartbeats, as a percentage of one core.',
+      '- **idle CPU**: `process.cpuUsage()` of the server over 10 s (one heartbeat period) with N streams open and nothing published except heartbeats, after a `gc()` and 0.5 s of rest, as a percentage of one core.',
       '',
     )
     md.push(table(
-      ['N', 'system', 'p50 ms', 'p99 ms', 'max ms', 'publish ms', 'RSS KiB / conn', 'heap KiB / conn', 'idle CPU % of a core', 'lost'],
-      rows.map(r => [r.n.toLocaleString('en'), r.system, ms(r.median), ms(r.p99), ms(r.max), ms(r.publishMs), kib(r.rssPerConnection), kib(r.heapPerConnection), r.idleCpuPercent.toFixed(3), `${r.lost} of ${(r.open * r.rounds).toLocaleString('en')}`]),
+      ['N', 'system', 'p50 ms', 'p99 ms', 'max ms', 'publish ms', 'sent ms', 'CPU ms / event', 'RSS KiB / conn', 'heap KiB / conn', 'idle CPU % of a core', 'lost'],
+      rows.map(r => [r.n.toLocaleString('en'), r.system, ms(r.median), ms(r.p99), ms(r.max), ms(r.publishMs), ms(r.flushMs), ms(r.publishCpuMs), kib(r.rssPerConnection), kib(r.heapPerConnection), r.idleCpuPercent.toFixed(3), `${r.lost} of ${(r.open * r.rounds).toLocaleString('en')}`]),
     ), '')
     md.push('### Targets', '')
     md.push(table(['target', 'result', 'met?'], fanoutTargets(rows)), '')
