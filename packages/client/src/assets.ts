@@ -6,6 +6,7 @@ import type { SheetRef } from './match'
 import type { Root } from './roots'
 import { bestMatches } from './match'
 import { eachRoot } from './roots'
+import { MAX_IMPORT_DEPTH, readRules } from './sheets'
 import { bustUrl } from './url'
 
 /** A text that holds URLs: one attribute, or one property of a CSS declaration block. */
@@ -39,9 +40,6 @@ const ATTRIBUTES: [selector: string, name: string, pattern: RegExp][] = [
   ['video', 'poster', WHOLE],
   ['[style]', 'style', CSS_URL],
 ]
-
-/** `@import` chains deeper than this are not followed. */
-const MAX_IMPORT_DEPTH = 8
 
 /** One event at a time, so that an older event's writes never land after a newer one's. */
 let queue: Promise<unknown> = Promise.resolve()
@@ -123,14 +121,9 @@ function sheetsOf(root: Root): CSSStyleSheet[] {
 
 /** Every `url()` in the declarations of a sheet: style rules, nested and grouping rules, `@font-face`, `@import`s. */
 function walkSheet(sheet: CSSStyleSheet, base: string, depth: number, add: (holder: Holder, pattern: RegExp) => void): void {
-  let rules: CSSRuleList
-  try {
-    rules = sheet.cssRules
-  }
-  catch {
-    // A cross-origin sheet without CORS: its rules are not ours to read.
+  const rules = readRules(sheet)
+  if (!rules)
     return
-  }
   const walk = (list: CSSRuleList): void => {
     for (const rule of list) {
       // Duck-typed: rules of a frame's sheets come from another realm, where `instanceof` fails.

@@ -18,7 +18,7 @@ export const SHEET_URL: unique symbol = Symbol.for('live-assets.url')
 type Tracked = CSSStyleSheet & { [SHEET_URL]?: string | URL }
 
 /** Imports nested deeper than this are not followed (a cycle guard as much as a cost bound). */
-const MAX_IMPORT_DEPTH = 8
+export const MAX_IMPORT_DEPTH = 8
 
 /** `CSSRule.type` values: the only realm-free way to tell rules apart. */
 const STYLE_RULE = 1
@@ -56,14 +56,16 @@ export function collectRefs(skip: WeakSet<Element>): SheetRef<Owner>[] {
   return refs
 }
 
-function walkImports(sheet: CSSStyleSheet | null, base: string, depth: number, visit: (url: string) => void): void {
-  let rules: CSSRuleList | undefined
+/** The rules of `sheet`, or nothing for a cross-origin sheet without CORS: its rules are not ours to read. */
+export function readRules(sheet: CSSStyleSheet | null): CSSRuleList | undefined {
   try {
-    rules = sheet?.cssRules
+    return sheet?.cssRules
   }
-  catch {
-    // A cross-origin sheet without CORS: its rules are not ours to read.
-  }
+  catch {}
+}
+
+function walkImports(sheet: CSSStyleSheet | null, base: string, depth: number, visit: (url: string) => void): void {
+  const rules = readRules(sheet)
   if (!rules || depth > MAX_IMPORT_DEPTH)
     return
   for (const rule of rules) {

@@ -6,7 +6,7 @@
  */
 import type { SwapJob } from './match'
 import type { Owner } from './sheets'
-import { SHEET_URL } from './sheets'
+import { trackSheet } from './sheets'
 import { bustUrl, unbustUrl } from './url'
 
 export interface SwapFailure {
@@ -156,7 +156,7 @@ async function fetchSheet(sheet: CSSStyleSheet, url: string, token: string, fail
         apply() {
           try {
             sheet.replaceSync(text)
-            ;(sheet as CSSStyleSheet & Record<symbol, string>)[SHEET_URL] = url
+            trackSheet(sheet, url)
             return [url]
           }
           catch (error) {

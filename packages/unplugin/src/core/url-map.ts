@@ -14,10 +14,8 @@ export interface Mount {
   includes: (file: string) => boolean
 }
 
-const STYLESHEET = /\.css$/i
-
 export function isStylesheet(file: string): boolean {
-  return STYLESHEET.test(file)
+  return fileKind(file) === 'stylesheet'
 }
 
 /** What a page uses as is from a served directory: stylesheets (swapped) and images (refreshed in place). */

@@ -3,7 +3,7 @@ import type { CssDiff, CssOutput } from './css-diff'
 import type { ResolvedOptions } from './options'
 import type { StandaloneLease } from './standalone'
 import path from 'node:path'
-import { EVENTS } from '@live-assets/core'
+import { EVENTS, fileKind } from '@live-assets/core'
 import picomatch from 'picomatch'
 import { createCssDiff } from './css-diff'
 import { isStylesheet } from './url-map'
@@ -52,7 +52,8 @@ export function createWatchBuild(lease: StandaloneLease, options: ResolvedOption
       diff.publicPath = publicPath
       const posix = outputs.map(output => ({ ...output, fileName: output.fileName.replace(/\\/g, '/') }))
       const css = diff.css.update(posix.filter(output => isStylesheet(output.fileName)))
-      const reloads = diff.reload.update(posix.filter(output => !isStylesheet(output.fileName) && isReload(output.fileName))).files
+      // As in the core's watcher: a source map comes with its stylesheet's swap and never reloads the page.
+      const reloads = diff.reload.update(posix.filter(output => !['stylesheet', 'sourcemap'].includes(fileKind(output.fileName)) && isReload(output.fileName))).files
       lease.events.setError(source, undefined)
       if (reloads.length) {
         lease.logger.info(`page reload: ${reloads.map(url => url.slice(1)).join(', ')} changed`)
