@@ -10,11 +10,15 @@ export interface RunningServer {
   url: string
   port: number
   stop: () => Promise<void>
+  /** What the dev server's process printed, when it runs in one of its own (a CLI). */
+  output?: () => string
 }
 
 export interface DevServerSubject {
-  /** Playground folder name, also the label of the timings. */
+  /** The label of the tests and of the timings. */
   name: string
+  /** Playground folder name; `name` unless two setups share one playground. */
+  playground?: string
   /** Playground files, relative to its folder. */
   files: { a: string, b: string, partial: string, public: string }
   /** Request URLs of sheet A and sheet B. */
@@ -62,7 +66,7 @@ export function describeDevServer(subject: DevServerSubject, extra?: (context: (
     }
 
     beforeAll(async () => {
-      context.dir = await copyPlayground(subject.name)
+      context.dir = await copyPlayground(subject.playground ?? subject.name)
       context.server = await subject.start(context.dir, 0)
       await open()
       for (let i = 0; i < 3; i++)
@@ -196,7 +200,7 @@ export function describeDevServer(subject: DevServerSubject, extra?: (context: (
       let live: LivePage | undefined
 
       beforeAll(async () => {
-        dir = await copyPlayground(subject.name)
+        dir = await copyPlayground(subject.playground ?? subject.name)
       })
       afterEach(async () => {
         await live?.close()

@@ -1,4 +1,7 @@
 import type { DevServerSubject, RunningServer, Variant } from './suite'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { spawnNode } from '../watch-mode/harness'
 
 /** The parts of webpack and Rspack (compiler, dev server) the tests drive; both have the same shape. */
 export interface WebpackLike<Config extends { plugins?: unknown[] }> {
@@ -53,4 +56,51 @@ export function webpackLikeRunner<Config extends { plugins?: unknown[] }>(load: 
       return `${dir}/dist`
     },
   }
+}
+
+const LOOPBACK = /Loopback: http:\/\/127\.0\.0\.1:(\d+)\//
+
+/**
+ * `start` and `build` through webpack-cli itself, `webpack serve` as a user runs it: with webpack-dev-server 6 the CLI
+ * builds the dev server from the raw `devServer` config and applies it as a plugin, which no test of the Node API sees.
+ * @param config the config file of the playground, relative to its folder
+ */
+export function webpackServeRunner(config: string): Pick<DevServerSubject, 'start' | 'build'> {
+  return {
+    async start(dir, port, variant = {}): Promise<RunningServer> {
+      const args = ['serve', '--config', variant.htmlPlugin === false ? await withoutHtmlPlugin(dir, config) : config, '--host', '127.0.0.1', '--port', String(port)]
+      if (variant.hot !== undefined)
+        args.push(variant.hot ? '--hot' : '--no-hot')
+      const cli = spawnNode(dir, 'node_modules/webpack-cli/bin/cli.js', args)
+      // The dev server listens once the first build is done, then prints its address.
+      await cli.waitFor(LOOPBACK, 1, 60_000)
+      const actual = Number(LOOPBACK.exec(cli.output())![1])
+      return {
+        url: `http://127.0.0.1:${actual}/`,
+        port: actual,
+        output: cli.output,
+        async stop() {
+          const exit = await cli.stop('SIGINT')
+          if (exit.code !== 0 && exit.signal !== 'SIGINT')
+            throw new Error(`webpack serve exited with ${JSON.stringify(exit)}:\n${cli.output()}`)
+        },
+      }
+    },
+    async build(dir) {
+      const cli = spawnNode(dir, 'node_modules/webpack-cli/bin/cli.js', ['--config', config, '--mode', 'production'])
+      const exit = await cli.exited
+      if (exit.code !== 0)
+        throw new Error(`webpack exited with ${JSON.stringify(exit)}:\n${cli.output()}`)
+      return `${dir}/dist`
+    },
+  }
+}
+
+/** A config file beside `config` that loads it and drops html-webpack-plugin. */
+async function withoutHtmlPlugin(dir: string, config: string): Promise<string> {
+  const file = `${path.basename(config, path.extname(config))}.no-html.cjs`
+  await writeFile(path.join(dir, file), `const config = require('./${config}')
+module.exports = { ...config, plugins: config.plugins.filter(p => p.constructor.name !== 'HtmlWebpackPlugin') }
+`)
+  return file
 }

@@ -1,26 +1,160 @@
 import type { Configuration } from 'webpack'
+import type { RunningServer } from './suite'
+import { writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { PassThrough } from 'node:stream'
+import { afterEach, describe, expect, it } from 'vitest'
+import { openPage } from '../utils/live-page'
+import { copyPlayground, edit, poll, removeCopy, restyledAt, sampleStyles, stats } from './harness'
 import { describeDevServer } from './suite'
-import { webpackLikeRunner } from './webpack-like'
+import { webpackLikeRunner, webpackServeRunner } from './webpack-like'
 
+const FILES = { a: 'src/styles/a.css', b: 'src/styles/b.css', partial: 'src/styles/partial.css', public: 'static/public.css' }
+const REQUESTS = { a: /\/app\.[\da-f]{8}\.css/, b: /\/theme\.[\da-f]{8}\.css/ }
+
+/** A fresh evaluation of the copy's CommonJS config through `require()`, as webpack-cli loads it. */
+function loadConfig(dir: string): Configuration {
+  const require = createRequire(path.join(dir, 'webpack.config.cjs'))
+  const file = require.resolve('./webpack.config.cjs')
+  delete require.cache[file]
+  return require(file)
+}
+
+// webpack-dev-server 6 (the current major) as users start it: `webpack serve` of webpack-cli 7, which applies the dev
+// server as a plugin built from the raw config and sets `watch: true`.
 describeDevServer({
   name: 'webpack',
-  files: { a: 'src/styles/a.css', b: 'src/styles/b.css', partial: 'src/styles/partial.css', public: 'static/public.css' },
-  requests: { a: /\/app\.[\da-f]{8}\.css/, b: /\/theme\.[\da-f]{8}\.css/ },
+  files: FILES,
+  requests: REQUESTS,
   bundledSheets: 'live-assets',
   reloadsOnRestart: false,
-  // A fresh evaluation of the copy's CommonJS config through `require()`, as webpack-cli loads it.
+  ...webpackServeRunner('webpack.config.cjs'),
+}, (context) => {
+  it('runs inside the dev server: no standalone live server, no origin warning', () => {
+    const output = context().server.output!()
+    expect(output).toMatch(/compiled successfully/)
+    expect(output).not.toMatch(/live server at|listening at|allowedOrigins/)
+  })
+})
+
+describe('webpack serve with webpack-dev-server 6 defaults (hot and liveReload on)', () => {
+  let dir: string | undefined
+  let running: RunningServer | undefined
+
+  afterEach(async () => {
+    await running?.stop()
+    await removeCopy(dir)
+    running = dir = undefined
+  })
+
+  it('a static sheet is swapped in place, never a page reload; HMR alone updates the bundled one', async () => {
+    dir = await copyPlayground('webpack')
+    await writeFile(path.join(dir, 'webpack.defaults.cjs'), `const config = require('./webpack.config.cjs')
+module.exports = { ...config, devServer: { static: config.devServer.static } }
+`)
+    running = await webpackServeRunner('webpack.defaults.cjs').start(dir, 0)
+    const live = await openPage(running.url)
+    try {
+      const requests: string[] = []
+      live.page.on('request', r => void requests.push(r.url()))
+      await sampleStyles(live.page)
+      await poll(async () => (await stats(running!.url)).subscribers === 1, { what: 'one subscriber' })
+
+      await edit(dir, FILES.public, 'rgb(150, 30, 150)', 'rgb(150, 30, 151)')
+      await restyledAt(live.page, '#public', 'rgb(150, 30, 151)')
+      expect(requests.filter(url => url.includes('/public.css'))).toEqual([expect.stringMatching(/[?&]la=/)])
+      expect(await live.sentinel()).toBe(live.firstSentinel)
+
+      const from = requests.length
+      const published = (await stats(running.url)).eventsPublished
+      await edit(dir, FILES.a, 'rgb(200, 30, 30)', 'rgb(200, 30, 40)')
+      await poll(() => requests.slice(from).some(url => url.includes('.hot-update.json')), { what: 'an HMR update' })
+      expect(requests.slice(from).filter(url => /[?&]la=/.test(url))).toEqual([])
+      expect((await stats(running.url)).eventsPublished).toBe(published)
+    }
+    finally {
+      await live.close()
+    }
+  }, 90_000)
+})
+
+// webpack-dev-server 5 through the Node API, given the compiler's devServer options as webpack-cli 6 gives them.
+describeDevServer({
+  name: 'webpack-dev-server 5',
+  playground: 'webpack',
+  files: FILES,
+  requests: REQUESTS,
+  bundledSheets: 'live-assets',
+  reloadsOnRestart: false,
   ...webpackLikeRunner(async (dir) => {
-    const require = createRequire(path.join(dir, 'webpack.config.cjs'))
-    const file = require.resolve('./webpack.config.cjs')
-    delete require.cache[file]
-    const config: Configuration = require(file)
+    const config = loadConfig(dir)
     return {
       config,
-      compile: require('webpack'),
-      DevServer: require('webpack-dev-server'),
+      compile: createRequire(path.join(dir, 'package.json'))('webpack'),
+      DevServer: createRequire(import.meta.url)('webpack-dev-server-5'),
       plugins: variant => config.plugins!.filter(p => variant.htmlPlugin !== false || p?.constructor.name !== 'HtmlWebpackPlugin'),
     }
   }),
+})
+
+describe('webpack-dev-server 6 through its Node API', () => {
+  let dir: string | undefined
+  let running: RunningServer | undefined
+
+  afterEach(async () => {
+    await running?.stop()
+    await removeCopy(dir)
+    running = dir = undefined
+  })
+
+  /** `new WebpackDevServer(options(config, compiler), compiler)`, with the infrastructure log captured. */
+  async function start(options: (config: Configuration, compiler: { options: Configuration }) => object): Promise<{ url: string, log: () => string }> {
+    dir = await copyPlayground('webpack')
+    const require = createRequire(path.join(dir, 'package.json'))
+    const webpack = require('webpack')
+    const DevServer = require('webpack-dev-server')
+    const config = loadConfig(dir)
+    let log = ''
+    const stream = new PassThrough().setEncoding('utf8').on('data', (chunk: string) => void (log += chunk))
+    const compiler = webpack({ ...config, stats: 'none', infrastructureLogging: { level: 'warn', colors: false, stream } })
+    const server = new DevServer({ ...options(config, compiler), host: '127.0.0.1', port: 0, setupExitSignals: false }, compiler)
+    await server.start()
+    const { port } = server.server.address() as { port: number }
+    running = {
+      url: `http://127.0.0.1:${port}/`,
+      port,
+      async stop() {
+        await server.stop()
+        await new Promise(resolve => compiler.close(resolve))
+      },
+    }
+    return { url: running.url, log: () => log }
+  }
+
+  it('given the compiler\'s devServer options, swaps a bundled and a static sheet in place', async () => {
+    const { url } = await start((_, compiler) => compiler.options.devServer!)
+    const live = await openPage(url)
+    try {
+      await sampleStyles(live.page)
+      await poll(async () => (await stats(url)).subscribers === 1, { what: 'one subscriber' })
+      await edit(dir!, FILES.a, 'rgb(200, 30, 30)', 'rgb(200, 30, 31)')
+      await restyledAt(live.page, '#a', 'rgb(200, 30, 31)')
+      await edit(dir!, FILES.public, 'rgb(150, 30, 150)', 'rgb(150, 30, 151)')
+      await restyledAt(live.page, '#public', 'rgb(150, 30, 151)')
+      expect(await live.sentinel()).toBe(live.firstSentinel)
+    }
+    finally {
+      await live.close()
+    }
+  }, 60_000)
+
+  it('given options of its own, says how to give it the compiler\'s and starts no standalone server', async () => {
+    // The form of webpack's Node API documentation: the raw config's devServer, not the compiler's.
+    const { url, log } = await start(config => ({ ...config.devServer }))
+    await poll(() => log().includes('setupMiddlewares'), { what: 'the warning' })
+    expect(log()).toMatch(/\[live-assets\] a dev server serves this build but was started with options of its own.*new WebpackDevServer\(\{ \.\.\.compiler\.options\.devServer/)
+    expect(log()).not.toMatch(/live server at|listening at/)
+    expect((await fetch(new URL('__live_assets/stats', url))).status).toBe(404)
+  }, 60_000)
 })

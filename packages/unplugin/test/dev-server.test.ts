@@ -1,6 +1,9 @@
+import type { Configuration } from 'webpack'
 import type { DevServerInstance, DevServerMiddleware } from '../src/core/webpack-like/types'
 import { describe, expect, it } from 'vitest'
-import { ignoreStylesheetsInStatic, insertAfterSecurityChecks, wrapSetupMiddlewares } from '../src/core/webpack-like/dev-server'
+import webpack from 'webpack'
+import WebpackDevServer from 'webpack-dev-server'
+import { ignoreStylesheetsInStatic, insertAfterSecurityChecks, patchDevServerOptions, servedByDevServer, wrapSetupMiddlewares } from '../src/core/webpack-like/dev-server'
 
 const named = (name: string): DevServerMiddleware => ({ name, middleware: () => {} })
 const names = (list: DevServerMiddleware[]): string[] => list.map(m => typeof m === 'function' ? 'fn' : m.name ?? '?')
@@ -25,6 +28,17 @@ describe('wrapSetupMiddlewares', () => {
       return [named('auth'), ...list]
     }, () => named('live-assets'))
     expect(names(setup([named('host-header-check'), named('compression')], devServer))).toEqual(['auth', 'host-header-check', 'live-assets', 'compression'])
+  })
+
+  it('wrapped twice, mounts once', () => {
+    let mounted = 0
+    const mount = (): DevServerMiddleware => {
+      mounted++
+      return named('live-assets')
+    }
+    const setup = wrapSetupMiddlewares(wrapSetupMiddlewares(undefined, mount), mount)
+    expect(names(setup([named('host-header-check')], {} as DevServerInstance))).toEqual(['host-header-check', 'live-assets'])
+    expect(mounted).toBe(1)
   })
 })
 
@@ -51,5 +65,31 @@ describe('ignoreStylesheetsInStatic', () => {
     expect(b).toMatchObject({ directory: 'b', watch: { usePolling: true } })
     expect((b as { watch: { ignored: unknown[] } }).watch.ignored[0]).toBe(user)
     expect(c).toEqual({ directory: 'c', watch: false })
+  })
+})
+
+describe('the dev servers of a compiler', () => {
+  const quiet = { infrastructureLogging: { level: 'none' as const } }
+
+  it('a webpack-dev-server 6 applied as a plugin is seen through its taps and gets the patched options', () => {
+    const own = { static: false, hot: false }
+    const server = new WebpackDevServer(own)
+    const config = { ...quiet, plugins: [server], devServer: { hot: false } }
+    const compiler = webpack(config)
+    expect(servedByDevServer(compiler)).toBe(true)
+    patchDevServerOptions(compiler, options => ({ ...options, patched: true }))
+    expect(server.options).toEqual({ static: false, hot: false, patched: true })
+    expect(compiler.options.devServer).toEqual({ hot: false, patched: true })
+    // Nothing of the user's is modified.
+    expect(own).toEqual({ static: false, hot: false })
+    expect(config.devServer).toEqual({ hot: false })
+  })
+
+  it('a compiler without a dev server is not served by one, and `devServer: false` stays false', () => {
+    // webpack takes `devServer: false`; the types webpack-dev-server adds to its config do not.
+    const compiler = webpack({ ...quiet, devServer: false } as unknown as Configuration)
+    expect(servedByDevServer(compiler)).toBe(false)
+    patchDevServerOptions(compiler, options => ({ ...options, patched: true }))
+    expect(compiler.options.devServer).toBe(false)
   })
 })

@@ -7,6 +7,7 @@ import { infrastructureLogger } from './logger'
 import { acquireStandalone } from './standalone'
 import { createWatchBuild } from './watch-build'
 import { cssOutputs, publicPathOf, toErrorPayload } from './webpack-like/compilation'
+import { servedByDevServer } from './webpack-like/dev-server'
 import { addClientEntry, htmlPluginClasses, injectClientTag } from './webpack-like/inject'
 
 const NAME = 'live-assets'
@@ -14,8 +15,9 @@ const NAME = 'live-assets'
 /**
  * `webpack --watch` (or `watch: true`) without a dev server: the standalone server starts before the first
  * compilation, pages get the client from the HTML plugin or an added entry, and each build's emitted `.css` assets
- * are compared with the previous good build's. `webpack serve` sets `watch: false`, so the dev-server path alone
- * runs there; a plain `webpack` build has no `watch` and starts nothing.
+ * are compared with the previous good build's. A dev server may watch too (webpack-cli 7 sets `watch: true` for
+ * `webpack serve`): whether one serves the compiler is read from the hooks it tapped, and then the dev-server path
+ * alone runs. A plain `webpack` build has no `watch` and starts nothing.
  */
 export function webpackLikeWatch(compiler: WebpackLikeCompiler, options: ResolvedOptions, bundler: 'webpack' | 'rspack'): void {
   if (!compiler.options.watch)
@@ -24,7 +26,7 @@ export function webpackLikeWatch(compiler: WebpackLikeCompiler, options: Resolve
   let htmlPlugins: ReturnType<typeof htmlPluginClasses> = []
 
   compiler.hooks.watchRun.tapPromise(NAME, async () => {
-    if (session)
+    if (session || servedByDevServer(compiler))
       return
     const logger = infrastructureLogger(compiler.getInfrastructureLogger(NAME), options.debug)
     const lease = await acquireStandalone(options, logger)

@@ -1,5 +1,51 @@
-import type { DevServerConfig, DevServerInstance, DevServerMiddleware, StaticConfigItem } from './types'
+import type { DevServerConfig, DevServerInstance, DevServerMiddleware, StaticConfigItem, WebpackLikeCompiler } from './types'
 import { fileKind } from '@live-assets/core'
+
+const NAME = 'live-assets'
+
+/**
+ * The names under which dev servers tap the compiler's hooks: webpack-dev-server 5 and 6, the webpack-dev-middleware
+ * inside them, @rspack/dev-server.
+ */
+const DEV_SERVER_TAPS = new Set(['webpack-dev-server', 'webpack-dev-middleware', 'rspack-dev-server'])
+
+/**
+ * Whether a dev server serves this compiler, seen from the hooks it tapped when it was applied as a plugin or when
+ * it started: true whatever options it was given, and whoever started it.
+ */
+export function servedByDevServer(compiler: WebpackLikeCompiler): boolean {
+  const { watchRun, invalid, done } = compiler.hooks
+  return [watchRun, invalid, done].some(hook => hook.taps.some(tap => DEV_SERVER_TAPS.has(tap.name)))
+}
+
+/** A dev server applied as a plugin: it reads its own `options`, never `compiler.options.devServer`. */
+interface DevServerPlugin {
+  options: DevServerConfig | undefined
+}
+
+/**
+ * The option objects the dev servers of this compiler will read, so that `patch` reaches each one:
+ * - `compiler.options.devServer`: webpack-cli 6 (webpack-dev-server 5) and @rspack/cli copy it after plugins are
+ *   applied, and the Node API is documented with it;
+ * - the options of dev servers in the config's plugins: webpack-cli 7 builds a webpack-dev-server 6 plugin from the
+ *   raw `devServer` config before any plugin runs and appends it to `plugins`.
+ * Each gets a new object; the user's config is not modified.
+ */
+export function patchDevServerOptions(compiler: WebpackLikeCompiler, patch: (options: DevServerConfig | undefined) => DevServerConfig): void {
+  const devServer = compiler.options.devServer as DevServerConfig | false | undefined
+  if (devServer !== false)
+    compiler.options.devServer = patch(devServer)
+  for (const plugin of compiler.options.plugins) {
+    if (isDevServerPlugin(plugin))
+      plugin.options = patch(plugin.options)
+  }
+}
+
+function isDevServerPlugin(plugin: unknown): plugin is DevServerPlugin {
+  const candidate = plugin as { options?: unknown, setupMiddlewares?: unknown, start?: unknown } | null
+  return typeof candidate?.setupMiddlewares === 'function' && typeof candidate.start === 'function'
+    && (candidate.options === undefined || typeof candidate.options === 'object')
+}
 
 /** The dev server's own security checks; the live-assets endpoints go right after them. */
 const SECURITY_CHECKS = new Set(['host-header-check', 'cross-origin-header-check'])
@@ -27,6 +73,9 @@ export function wrapSetupMiddlewares(
 ): NonNullable<DevServerConfig['setupMiddlewares']> {
   return (middlewares, devServer) => {
     const theirs = user ? user(middlewares, devServer) : middlewares
+    // Options patched twice (a dev server given `compiler.options.devServer` and applied as a plugin) mount once.
+    if (theirs.some(middleware => typeof middleware !== 'function' && middleware.name === NAME))
+      return theirs
     return insertAfterSecurityChecks(theirs, mount(devServer))
   }
 }

@@ -4,7 +4,7 @@ import type { LiveHandler } from '../live-handler'
 import type { PluginLogger } from '../logger'
 import type { ResolvedOptions } from '../options'
 import type { Mount } from '../url-map'
-import type { DevServerConfig, DevServerInstance, WebpackLikeCompiler } from './types'
+import type { DevServerInstance, DevServerMiddleware, WebpackLikeCompiler } from './types'
 import { createWatcher, ROUTES } from '@live-assets/core'
 import { createCssDiff } from '../css-diff'
 import { createLiveHandler } from '../live-handler'
@@ -12,18 +12,19 @@ import { infrastructureLogger } from '../logger'
 import { directoryMount, watchMount } from '../url-map'
 import { createStylesheetPublisher } from '../watched-stylesheets'
 import { cssOutputs, publicPathOf, toErrorPayload } from './compilation'
-import { ignoreStylesheetsInStatic, wrapSetupMiddlewares } from './dev-server'
+import { ignoreStylesheetsInStatic, patchDevServerOptions, servedByDevServer, wrapSetupMiddlewares } from './dev-server'
 import { addClientEntry, htmlPluginClasses, injectClientTag } from './inject'
 
 const NAME = 'live-assets'
 
+const DEV_SERVER_CLASSES = { webpack: 'WebpackDevServer', rspack: 'RspackDevServer' }
+
 /**
- * webpack with webpack-dev-server, Rspack with @rspack/dev-server. Nothing happens until the dev server calls
+ * webpack with webpack-dev-server, Rspack with @rspack/dev-server. Nothing happens until a dev server calls
  * `setupMiddlewares`, before its first compilation: a production build (no dev server) is left untouched.
  */
 export function webpackLikeDevServer(compiler: WebpackLikeCompiler, options: ResolvedOptions, bundler: 'webpack' | 'rspack'): void {
-  const devServer = compiler.options.devServer as DevServerConfig | false | undefined
-  if (devServer === false)
+  if (compiler.options.devServer === false)
     return
   const logger = infrastructureLogger(compiler.getInfrastructureLogger(NAME), options.debug)
   const clientSrc = `${options.server.base}${ROUTES.client}`
@@ -34,32 +35,31 @@ export function webpackLikeDevServer(compiler: WebpackLikeCompiler, options: Res
   const cssDiff = createCssDiff(fileName => `${publicPath}${fileName}`)
   let htmlPlugins: ReturnType<typeof htmlPluginClasses> = []
 
-  // The CLI and a programmatic `new WebpackDevServer(compiler.options.devServer, compiler)` read these options
-  // after plugins are applied. A new object: the user's config is not modified.
-  compiler.options.devServer = {
+  const mount = (instance: DevServerInstance): DevServerMiddleware => {
+    if (!activated) {
+      activated = true
+      htmlPlugins = htmlPluginClasses(compiler)
+      if (htmlPlugins.length === 0)
+        addClientEntry(compiler, options.server.base)
+    }
+    const live = createLiveHandler(options, logger)
+    const session = { live, devServer: instance }
+    current = session
+    const watcher = watchStaticStylesheets(instance, compiler.context, options, logger, live)
+    explainReloadOptions(instance, logger, bundler)
+    instance.server?.once('close', () => {
+      live.close()
+      void watcher?.close()
+      if (current === session)
+        current = undefined
+    })
+    return { name: NAME, middleware: live.middleware }
+  }
+  patchDevServerOptions(compiler, devServer => ({
     ...devServer,
     static: ignoreStylesheetsInStatic(devServer?.static),
-    setupMiddlewares: wrapSetupMiddlewares(devServer?.setupMiddlewares, (instance) => {
-      if (!activated) {
-        activated = true
-        htmlPlugins = htmlPluginClasses(compiler)
-        if (htmlPlugins.length === 0)
-          addClientEntry(compiler, options.server.base)
-      }
-      const live = createLiveHandler(options, logger)
-      const session = { live, devServer: instance }
-      current = session
-      const watcher = watchStaticStylesheets(instance, compiler.context, options, logger, live)
-      explainReloadOptions(instance, logger, bundler)
-      instance.server?.once('close', () => {
-        live.close()
-        void watcher?.close()
-        if (current === session)
-          current = undefined
-      })
-      return { name: NAME, middleware: live.middleware }
-    }),
-  }
+    setupMiddlewares: wrapSetupMiddlewares(devServer?.setupMiddlewares, mount),
+  }))
 
   compiler.hooks.thisCompilation.tap(NAME, (compilation) => {
     if (activated && htmlPlugins.length)
@@ -73,9 +73,14 @@ export function webpackLikeDevServer(compiler: WebpackLikeCompiler, options: Res
       emitted = cssOutputs(compilation, Boolean(current?.devServer.options.hot))
   })
 
+  let warnedUnmounted = false
   compiler.hooks.done.tap(NAME, (stats) => {
-    if (!activated)
+    if (!activated) {
+      if (!warnedUnmounted && servedByDevServer(compiler))
+        logger.warn(`a dev server serves this build but was started with options of its own, so it never ran live-assets' setupMiddlewares and pages get no live updates: start it with the compiler's, new ${DEV_SERVER_CLASSES[bundler]}({ ...compiler.options.devServer, ...yourOptions }, compiler).`)
+      warnedUnmounted = true
       return
+    }
     const { compilation } = stats
     const outputs = emitted
     emitted = []
@@ -93,7 +98,7 @@ export function webpackLikeDevServer(compiler: WebpackLikeCompiler, options: Res
 
 /** Stylesheets in the dev server's `static` directories and the `watch` option: not part of any compilation. */
 function watchStaticStylesheets(devServer: DevServerInstance, context: string, options: ResolvedOptions, logger: PluginLogger, live: LiveHandler): Watcher | undefined {
-  const mounts: Mount[] = devServer.options.static.flatMap(item => item.publicPath.map(urlBase => directoryMount(item.directory, urlBase)))
+  const mounts: Mount[] = (devServer.options.static || []).flatMap(item => item.publicPath.map(urlBase => directoryMount(item.directory, urlBase)))
   if (options.watch)
     mounts.push(watchMount(options.watch, context))
   if (mounts.length === 0)

@@ -9,7 +9,7 @@ export type WebpackLikeCompiler = Compiler
 
 type NextHandle = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
 
-/** An entry of the list `setupMiddlewares` receives, in webpack-dev-server 5 and @rspack/dev-server 1 and 2. */
+/** An entry of the list `setupMiddlewares` receives, in webpack-dev-server 5 and 6 and @rspack/dev-server 1 and 2. */
 export type DevServerMiddleware = NextHandle | { name?: string, path?: string, middleware: NextHandle }
 
 export interface DevServerStaticItem {
@@ -20,7 +20,8 @@ export interface DevServerStaticItem {
 /** The dev server instance passed to `setupMiddlewares`, after it normalised its options. */
 export interface DevServerInstance {
   options: {
-    static: DevServerStaticItem[]
+    /** `false` with `static: false`. */
+    static: DevServerStaticItem[] | false
     hot?: boolean | 'only'
     liveReload?: boolean
     devMiddleware?: { publicPath?: string }
