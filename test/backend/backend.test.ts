@@ -39,7 +39,8 @@ let sentinel: number
 const timings: string[] = []
 
 function cliArgs(port = 0): string[] {
-  return ['--watch', 'assets/**/*.css', '--base', '/assets', '--reload', 'views/**/*.html', '--origin', app.url, '--port', String(port)]
+  // No --origin: the page is on a loopback origin.
+  return ['--watch', 'assets/**/*.css', '--base', '/assets', '--reload', 'views/**/*.html', '--port', String(port)]
 }
 
 const file = (relative: string): string => path.join(playground.dir, relative)
@@ -187,12 +188,16 @@ describe('a server-rendered page with the live-assets CLI beside it', () => {
     await expectNoReload()
   })
 
-  it('refuses the stream to a page on an origin that was not named', async () => {
+  it('refuses the stream to a page on a non-loopback origin that was not named, and says so in the terminal and the console', async () => {
     const other = await startApp(playground.dir)
     other.setLiveAssetsTag(cli.scriptTag)
+    // Served on 127.0.0.1, opened as http://app.test:<port> (the browser maps *.test to 127.0.0.1).
+    const origin = `http://app.test:${new URL(other.url).port}`
     const stranger = await context.newPage()
+    const warnings: string[] = []
+    stranger.on('console', message => void (message.type() === 'warning' && warnings.push(message.text())))
     try {
-      await stranger.goto(`${other.url}/`)
+      await stranger.goto(`${origin}/`)
       const outcome = await stranger.evaluate(url => new Promise<{ readyState: number }>((resolve) => {
         const source = new EventSource(url)
         source.onopen = () => resolve({ readyState: -1 })
@@ -200,9 +205,16 @@ describe('a server-rendered page with the live-assets CLI beside it', () => {
       }), `${cli.endpoints}/events`)
       // CLOSED: the browser gave up on the 403 for good, it does not even retry
       expect(outcome.readyState).toBe(2)
-      const answer = await get(`${cli.endpoints}/events`, { 'Origin': other.url, 'Sec-Fetch-Site': 'same-site' })
+      const answer = await get(`${cli.endpoints}/events`, { 'Origin': origin, 'Sec-Fetch-Site': 'same-site' })
       expect(answer.status).toBe(403)
       expect((await stats(cli.endpoints)).subscribers).toBe(1)
+      // The client says it once, after its second refusal in a row; the CLI said it once, naming the flag.
+      await waitFor(() => warnings.some(text => text.includes('refuses the event stream')), 'the console line', 10_000)
+      expect(warnings.filter(text => text.startsWith('[live-assets]'))).toEqual([
+        `[live-assets] ${new URL(cli.endpoints).origin} refuses the event stream of ${origin}, so this page gets no live updates. If the terminal running live-assets says it refused ${origin}, allow it: allowedOrigins: ['${origin}'] in the plugin, --origin ${origin} for the CLI.`,
+      ])
+      const said = `refused /__live_assets/events to a page on ${origin}: allow that origin with allowedOrigins: ["${origin}"] (CLI: --origin ${origin}).`
+      expect(cli.output().split(said)).toHaveLength(2)
     }
     finally {
       await stranger.close()

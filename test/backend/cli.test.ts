@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { copyPlayground, get, killAll, openStream, PLAYGROUND, runCli, startCli, stats, waitFor } from './utils'
 
 /** The flags the CLI promises; `--help` must document each one. */
-const FLAGS = ['--watch', '--root', '--base', '--reload', '--poll', '--debounce', '--origin', '--port', '--host', '--allowed-host', '--[no-]strict-port', '--heartbeat', '--token', '--fallback', '--[no-]overlay', '--debug', '--help', '--version']
+const FLAGS = ['--watch', '--root', '--base', '--reload', '--poll', '--debounce', '--origin', '--[no-]loopback-origins', '--port', '--host', '--allowed-host', '--[no-]strict-port', '--heartbeat', '--token', '--fallback', '--[no-]overlay', '--debug', '--help', '--version']
 const PAGE = 'http://127.0.0.1:3000'
-const WATCH = ['--watch', 'assets/**/*.css', '--base', '/assets', '--origin', PAGE, '--port', '0']
+const WATCH = ['--watch', 'assets/**/*.css', '--base', '/assets', '--port', '0']
 
 let playground: Awaited<ReturnType<typeof copyPlayground>>
 const started: CliProcess[] = []
@@ -50,7 +50,7 @@ describe('the command line', () => {
     [['--watc', 'assets/**/*.css'], /^\[live-assets\] unknown flag --watc: did you mean --watch\?/],
     [[...WATCH, '--port', 'abc'], /^\[live-assets\] --port must be a whole number from 0 to 65535; got "abc"/],
     [[...WATCH, '--fallback', 'sometimes'], /^\[live-assets\] --fallback must be one of stylesheets, page, none/],
-    [['--watch', 'assets/**/*.css'], /^\[live-assets\] --origin is required/],
+    [['--watch', 'assets/**/*.css', '--no-loopback-origins'], /^\[live-assets\] --no-loopback-origins leaves no page that may open the stream/],
     [['--origin', PAGE], /^\[live-assets\] nothing to watch/],
     [['--watch', 'assets/app.css', 'assets/layout.css', '--origin', PAGE], /^\[live-assets\] unexpected argument "assets\/layout.css": quote globs/],
   ])('refuses %j with one [live-assets] line and exit code 2', async (args, message) => {
@@ -75,14 +75,14 @@ describe('the command line', () => {
   })
 
   it('prints where it listens, what it watches and the tag to paste', async () => {
-    const cli = await start([...WATCH, '--reload', 'views/**/*.html'])
+    const cli = await start([...WATCH, '--reload', 'views/**/*.html', '--origin', PAGE])
     const output = cli.output()
     expect(cli.scriptTag).toBe(`<script src="${cli.endpoints}/client.js"></script>`)
     expect(cli.endpoints).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__live_assets$/)
     expect(output).toContain(`ready in`)
     expect(output).toContain('watching assets/**/*.css: files under assets/ are requested as /assets/...')
     expect(output).toContain('reloading the page when views/**/*.html changes')
-    expect(output).toContain(`pages allowed from ${PAGE} (and http://localhost:3000, http://[::1]:3000)`)
+    expect(output).toContain(`pages allowed from localhost, *.localhost, 127.0.0.1 and [::1] on any port, and from ${PAGE} (and http://localhost:3000, http://[::1]:3000)`)
     const client = await get(`${cli.endpoints}/client.js`)
     expect(client.status).toBe(200)
     expect(client.headers['content-type']).toMatch(/^text\/javascript/)
@@ -101,8 +101,29 @@ describe('the command line', () => {
 })
 
 describe('origins', () => {
-  it('lets only the named page origins (and their loopback names) open the stream', async () => {
+  it('lets pages on any loopback origin open the stream without --origin, and no other page', async () => {
     const cli = await start()
+    const events = `${cli.endpoints}/events`
+    expect(cli.output()).toContain('pages allowed from localhost, *.localhost, 127.0.0.1 and [::1] on any port (others: --origin <origin>)')
+    for (const origin of [PAGE, 'http://localhost:3000', 'https://app.localhost:8443', 'http://[::1]:5173']) {
+      const allowed = await get(events, { 'Origin': origin, 'Sec-Fetch-Site': 'same-site' })
+      expect(allowed.status).toBe(200)
+      expect(allowed.headers['access-control-allow-origin']).toBe(origin)
+    }
+    const peak = (await stats(cli.endpoints)).peakSubscribers
+    for (const origin of ['http://192.168.1.20:3000', 'http://myapp.test', 'http://localhost.evil.example', 'null']) {
+      const refused = await get(events, { 'Origin': origin, 'Sec-Fetch-Site': 'cross-site' })
+      expect(refused.status).toBe(403)
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined()
+    }
+    expect((await stats(cli.endpoints)).peakSubscribers).toBe(peak)
+    // Each refused origin once, with the flag that allows it.
+    await waitFor(() => cli.output().includes('refused /__live_assets/events to a page on null'), 'the refusal of null')
+    expect(cli.output()).toContain('refused /__live_assets/events to a page on http://myapp.test: allow that origin with allowedOrigins: ["http://myapp.test"] (CLI: --origin http://myapp.test).')
+  })
+
+  it('with --no-loopback-origins, lets only the named page origins (and their loopback names) open the stream', async () => {
+    const cli = await start([...WATCH, '--no-loopback-origins', '--origin', PAGE])
     const events = `${cli.endpoints}/events`
 
     for (const origin of [PAGE, 'http://localhost:3000']) {

@@ -15,6 +15,8 @@ export const chromeArgs = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Pages on a non-loopback origin (http://app.test:<port>), served on 127.0.0.1: what the loopback default refuses.
+  '--host-resolver-rules=MAP *.test 127.0.0.1',
 ]
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

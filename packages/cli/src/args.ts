@@ -13,8 +13,10 @@ export interface CliOptions {
   root?: string
   /** URL path, starting with `/`, without a trailing slash unless it is `/`. */
   base: string
-  /** Page origins such as `http://localhost:3000`. */
+  /** Page origins such as `http://myapp.test`, besides the loopback ones. */
   origins: string[]
+  /** Whether every loopback origin may open the stream (`--no-loopback-origins` turns it off). */
+  loopbackOrigins: boolean
   port: number
   host: string
   allowedHosts: string[]
@@ -39,7 +41,7 @@ export class UsageError extends Error {
 }
 
 const FALLBACKS: FallbackMode[] = ['stylesheets', 'page', 'none']
-export const EXAMPLE = 'live-assets --watch "app/assets/**/*.css" --base /assets --origin http://localhost:3000'
+export const EXAMPLE = 'live-assets --watch "app/assets/**/*.css" --base /assets'
 
 type Values = Record<string, string | boolean | string[] | undefined>
 
@@ -106,8 +108,9 @@ export function parseCliArgs(argv: string[]): CliCommand {
   if (!watch.length && !reload.length)
     throw new UsageError(`nothing to watch: name your stylesheets with --watch, e.g. ${EXAMPLE}.`)
   const origins = (values.origin as string[] | undefined ?? []).map(parseOrigin)
-  if (!origins.length)
-    throw new UsageError(`--origin is required: name the origin your pages are served from, so that only they can open the stream, e.g. ${EXAMPLE}.`)
+  const loopbackOrigins = values['loopback-origins'] as boolean | undefined ?? true
+  if (!origins.length && !loopbackOrigins)
+    throw new UsageError(`--no-loopback-origins leaves no page that may open the stream: name the origin your pages are served from, e.g. ${EXAMPLE} --no-loopback-origins --origin http://localhost:3000.`)
 
   return {
     command: 'start',
@@ -117,6 +120,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
       root: values.root === undefined ? undefined : nonEmpty('root', values.root as string),
       base: parseUrlPath(values.base as string | undefined ?? '/'),
       origins: [...new Set(origins)],
+      loopbackOrigins,
       port: values.port === undefined ? DEFAULT_PORT : parseInteger('port', values.port as string, 0, 65535),
       host: values.host === undefined ? '127.0.0.1' : nonEmpty('host', values.host as string),
       allowedHosts: (values['allowed-host'] as string[] | undefined ?? []).map(host => parseHostName(host)),

@@ -67,7 +67,14 @@ export const FLAGS: Flag[] = [
     multiple: true,
     value: '<origin>',
     group: 'Server',
-    description: 'Origin of your pages, e.g. http://localhost:3000; repeatable. Only these pages may open the stream; localhost, 127.0.0.1 and [::1] on the same port count as one. Required.',
+    description: 'Origin of your pages when it is not a loopback one, e.g. http://myapp.test or http://192.168.1.20:3000; repeatable. Pages on localhost, *.localhost, 127.0.0.1 and [::1] (any port) may open the stream without it.',
+  },
+  {
+    name: 'loopback-origins',
+    type: 'boolean',
+    negatable: true,
+    group: 'Server',
+    description: 'With --no-loopback-origins, only the pages of --origin may open the stream, not every local port (localhost, 127.0.0.1 and [::1] on the same port still count as one).',
   },
   {
     name: 'port',

@@ -52,7 +52,11 @@ export async function startCli(options: CliOptions, { cwd = process.cwd(), outpu
     logger.info(`watching ${options.watch.join(', ')}: files under ${display(serverOptions.watch!.root!, cwd)} are requested as ${options.base === '/' ? '' : options.base}/...`)
   for (const glob of options.reload)
     logger.info(`reloading the page when ${glob} changes`)
-  logger.info(`pages allowed from ${options.origins.join(', ')}${aliases.length ? ` (and ${aliases.join(', ')})` : ''}`)
+  const listed = `${options.origins.join(', ')}${aliases.length ? ` (and ${aliases.join(', ')})` : ''}`
+  if (options.loopbackOrigins)
+    logger.info(`pages allowed from localhost, *.localhost, 127.0.0.1 and [::1] on any port${options.origins.length ? `, and from ${listed}` : ' (others: --origin <origin>)'}`)
+  else
+    logger.info(`pages allowed from ${listed}`)
   if (!LOOPBACK.includes(options.host) && options.host !== '::1')
     logger.warn(`listening on ${options.host}: other machines can reach this port. Their Host header must be localhost or listed with --allowed-host.`)
   logger.info('add this tag to your layout, in development only:')
@@ -71,6 +75,7 @@ export function toServerOptions(options: CliOptions, cwd: string, logger: CliLog
     heartbeatMs: options.heartbeatMs,
     token: options.token,
     allowedOrigins: withLoopbackAliases(options.origins),
+    loopbackOrigins: options.loopbackOrigins,
     allowedHosts: options.allowedHosts,
     client: { fallback: options.fallback, overlay: options.overlay, debug: options.debug },
     logger,

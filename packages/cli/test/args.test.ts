@@ -30,6 +30,7 @@ describe('parseCliArgs', () => {
       root: undefined,
       base: '/',
       origins: ['http://localhost:3000'],
+      loopbackOrigins: true,
       port: 35729,
       host: '127.0.0.1',
       allowedHosts: [],
@@ -52,6 +53,7 @@ describe('parseCliArgs', () => {
       root: 'app',
       base: '/assets',
       origins: ['http://localhost:3000', 'https://app.test:8443'],
+      loopbackOrigins: true,
       port: 0,
       host: '0.0.0.0',
       allowedHosts: ['.app.test'],
@@ -71,6 +73,11 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['-h', '--port', 'x'])).toEqual({ command: 'help' })
     expect(parseCliArgs(['--bogus', 'stray', '--help'])).toEqual({ command: 'help' })
     expect(parseCliArgs(['-v'])).toEqual({ command: 'version' })
+  })
+
+  it('needs no --origin: loopback pages are allowed unless --no-loopback-origins', () => {
+    expect(parseCliArgs(['--watch', 'a.css'])).toMatchObject({ command: 'start', options: { origins: [], loopbackOrigins: true } })
+    expect(options('--no-loopback-origins')).toMatchObject({ origins: ['http://localhost:3000'], loopbackOrigins: false })
   })
 
   it('normalises --base and --origin', () => {
@@ -97,7 +104,7 @@ describe('parseCliArgs', () => {
     [[...required, '--base', '//cdn.test/assets'], /^--base takes the URL path/],
     [[...required, '--token', 'a b'], /^--token must be printable ASCII/],
     [[...required, '--allowed-host', 'http://x.test:80'], /^--allowed-host takes a host name/],
-    [['--watch', 'a.css'], /^--origin is required/],
+    [['--watch', 'a.css', '--no-loopback-origins'], /^--no-loopback-origins leaves no page that may open the stream: .* --origin http:\/\/localhost:3000/],
     [['--origin', 'http://localhost:3000'], /^nothing to watch/],
     [[...required, '--origin', '*'], /not allowed: any website/],
     [[...required, '--origin', 'localhost:3000'], /^--origin must be an http\(s\) origin/],

@@ -34,6 +34,7 @@ export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, o
   let source: EventSource | undefined
   let attempt = 0
   let up = false
+  let refusals = 0
   let closed = false
   let watchdog: ReturnType<typeof setTimeout> | undefined
   let retry: ReturnType<typeof setTimeout> | undefined
@@ -64,7 +65,7 @@ export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, o
         }
         if (name === 'hello') {
           up = true
-          attempt = 0
+          attempt = refusals = 0
           heartbeatMs = Number((payload as { heartbeatMs?: number }).heartbeatMs) || heartbeatMs
           arm()
         }
@@ -73,8 +74,15 @@ export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, o
     }
     es.onerror = (event) => {
       // The server's `error` event (a build error) arrives here too, as a message: not a connection failure.
-      if (!(event instanceof MessageEvent))
-        fail(es.readyState === EventSource.CLOSED ? 'the server refused the stream' : 'the stream broke')
+      if (event instanceof MessageEvent)
+        return
+      // A server that is down leaves the EventSource reconnecting; an answer it may not read (a 403 without CORS
+      // headers, any non-200) closes it.
+      if (es.readyState !== EventSource.CLOSED)
+        return fail('the stream broke')
+      if (++refusals === 2)
+        sayRefused(url)
+      fail('the server refused the stream')
     }
     arm()
   }
@@ -113,6 +121,15 @@ export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, o
       source?.close()
     },
   }
+}
+
+/**
+ * Said once, in the console of the page (or worker) that holds the stream: the browser hides the refusal's reason
+ * from scripts of another origin, and the server says it in its terminal.
+ */
+function sayRefused(url: URL): void {
+  const origin = location.origin
+  console.warn(`[live-assets] ${url.origin} refuses the event stream of ${origin}, so this page gets no live updates. If the terminal running live-assets says it refused ${origin}, allow it: allowedOrigins: ['${origin}'] in the plugin, --origin ${origin} for the CLI.`)
 }
 
 /**

@@ -9,7 +9,7 @@ import { createBroadcaster } from './broadcaster'
 import { renderClient } from './client-script'
 import { resolveOptions } from './options'
 import { LAST_EVENT_ID_PARAM, ROUTES } from './protocol'
-import { checkOrigin, isAllowedHost } from './security'
+import { checkOrigin, hostname, isAllowedHost } from './security'
 
 export type NextFunction = (error?: unknown) => void
 
@@ -28,6 +28,8 @@ export interface Handler {
 const EVENT_NAME = /^[\w:.-]{1,64}$/
 const RESERVED_EVENTS = new Set(['hello', 'ping'])
 const MAX_PUBLISH_BYTES = 1024 * 1024
+/** A flood of made-up origins or hosts must not fill the terminal or the memory. */
+const MAX_REFUSALS_SAID = 50
 let tokenPrinted = false
 
 const METHODS: Record<string, string[]> = {
@@ -50,6 +52,15 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
     logger.info(`publish token for POST ${base}${ROUTES.publish}: ${options.token}`)
   }
 
+  // Each refused host or origin is said once in the terminal: the browser cannot read a cross-origin 403.
+  const refused = new Set<string>()
+  function sayRefused(key: string, message: string): void {
+    if (refused.has(key) || refused.size >= MAX_REFUSALS_SAID)
+      return
+    refused.add(key)
+    logger.warn(message)
+  }
+
   const handler = ((req, res, next) => {
     // Every request of a dev server passes here: leave the others without parsing their URL.
     if (!req.url?.startsWith(base))
@@ -60,14 +71,22 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
       return next ? next() : reply(res, 404, 'not found')
     const route = pathname.slice(base.length)
 
-    if (!isAllowedHost(req.headers.host ?? req.headers[':authority'] as string | undefined, options.allowedHosts))
+    const host = req.headers.host ?? req.headers[':authority'] as string | undefined
+    if (!isAllowedHost(host, options.allowedHosts)) {
+      const name = hostname(host ?? '')
+      sayRefused(`host ${name}`, `refused a request for ${base}${route} with Host ${JSON.stringify(host ?? '')}: only loopback names are answered, so that no other site can reach this server through DNS. If you open the page under that name, allow it with allowedHosts: [${JSON.stringify(name)}] (CLI: --allowed-host ${name}).`)
       return reply(res, 403, `host ${JSON.stringify(String(req.headers.host ?? ''))} is not allowed: add it to allowedHosts.`)
+    }
 
-    const verdict = checkOrigin(req, options.allowedOrigins)
+    const origin = req.headers.origin
+    const verdict = checkOrigin(req, options.allowedOrigins, options.loopbackOrigins)
     // The client script is public code: a cross-site <script src> carries no Origin to check.
-    const publicScript = route === ROUTES.client && !req.headers.origin
-    if (verdict === 'forbidden' && !publicScript)
-      return reply(res, 403, `origin ${JSON.stringify(String(req.headers.origin ?? 'cross-site'))} is not allowed: add the page's origin to allowedOrigins.`)
+    const publicScript = route === ROUTES.client && !origin
+    if (verdict === 'forbidden' && !publicScript) {
+      if (origin)
+        sayRefused(`origin ${origin}`, `refused ${base}${route} to a page on ${origin}: allow that origin with allowedOrigins: [${JSON.stringify(origin)}] (CLI: --origin ${origin}).`)
+      return reply(res, 403, `origin ${JSON.stringify(String(origin ?? 'cross-site'))} is not allowed: add the page's origin to allowedOrigins.`)
+    }
     if (verdict === 'allowed') {
       res.setHeader('Access-Control-Allow-Origin', req.headers.origin!)
       res.setHeader('Vary', 'Origin')

@@ -68,6 +68,13 @@ export interface LiveAssetsOptions {
    */
   allowedOrigins?: string[]
   /**
+   * Accept pages on any loopback origin (`http(s)://localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, any port) without
+   * listing them, as Vite's default `server.cors` does: pages of servers on this machine. `false` accepts only the
+   * page's own origin and `allowedOrigins`.
+   * @default true
+   */
+  loopbackOrigins?: boolean
+  /**
    * Bearer token for `POST <base>/publish`.
    * @default a random token, the same for the whole process, printed once
    */
@@ -90,6 +97,7 @@ export interface ResolvedOptions {
   maxSubscribers: number
   allowedHosts: string[] | true
   allowedOrigins: string[]
+  loopbackOrigins: boolean
   token: string
   tokenGenerated: boolean
   client: Required<ClientOptions>
@@ -115,6 +123,7 @@ export function resolveOptions(options: LiveAssetsOptions = {}): ResolvedOptions
     maxSubscribers: positive('maxSubscribers', options.maxSubscribers, Infinity),
     allowedHosts: options.allowedHosts === true ? true : [...(options.allowedHosts ?? [])].map(h => h.toLowerCase()),
     allowedOrigins: (options.allowedOrigins ?? []).map(normalizeOrigin),
+    loopbackOrigins: options.loopbackOrigins ?? true,
     token: options.token ?? (processToken ??= randomBytes(18).toString('base64url')),
     tokenGenerated: options.token === undefined,
     client: {

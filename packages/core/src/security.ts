@@ -28,18 +28,39 @@ export function isAllowedHost(host: string | undefined, allowed: string[] | true
     : name === entry)
 }
 
+/**
+ * `http(s)://localhost`, `*.localhost`, `127.0.0.1` or `[::1]`, on any port: a page of a server on this machine, the
+ * same set Vite's default `server.cors` accepts. Only the exact serialised origin counts, so look-alikes
+ * (`localhost.evil.example`, `localhost:3000.evil.example`, `127.1`, `null`) do not.
+ */
+export function isLoopbackOrigin(origin: string): boolean {
+  let url: URL
+  try {
+    url = new URL(origin)
+  }
+  catch {
+    return false
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin)
+    return false
+  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith('.localhost')
+}
+
 export type OriginVerdict
   /** No `Origin`, or the page's own origin. */
   = | 'same-origin'
-  /** An origin from `allowedOrigins`: answer with CORS headers naming it. */
+  /** An origin from `allowedOrigins`, or a loopback one: answer with CORS headers naming it. */
     | 'allowed'
     | 'forbidden'
 
 /**
  * Decides whether the page that sent the request may read the answer. A request without `Origin` is a
  * same-origin GET or a non-browser tool, unless the browser says it came from another site.
+ * @param req the request
+ * @param allowedOrigins origins accepted besides the page's own
+ * @param loopbackOrigins whether every loopback origin is accepted too
  */
-export function checkOrigin(req: IncomingMessage, allowedOrigins: string[]): OriginVerdict {
+export function checkOrigin(req: IncomingMessage, allowedOrigins: string[], loopbackOrigins: boolean): OriginVerdict {
   const origin = req.headers.origin
   const host = req.headers.host ?? req.headers[':authority']
   if (origin === undefined || origin === '')
@@ -52,5 +73,5 @@ export function checkOrigin(req: IncomingMessage, allowedOrigins: string[]): Ori
       return 'same-origin'
   }
   catch {}
-  return 'forbidden'
+  return loopbackOrigins && isLoopbackOrigin(origin) ? 'allowed' : 'forbidden'
 }

@@ -82,8 +82,17 @@ describe('host and origin checks', () => {
     ['same origin', { Host: 'localhost:5173', Origin: 'http://localhost:5173' }, 200],
     ['allowed origin', { Host: 'localhost:5173', Origin: 'http://localhost:3000' }, 200],
     ['another site', { Host: 'localhost:5173', Origin: 'https://evil.example' }, 403],
-    ['another local port', { Host: 'localhost:5173', Origin: 'http://localhost:4000' }, 403],
-    ['an IP origin', { Host: 'localhost:5173', Origin: 'http://127.0.0.1:3000' }, 403],
+    ['another local port', { Host: 'localhost:5173', Origin: 'http://localhost:4000' }, 200],
+    ['a loopback IP origin', { Host: 'localhost:5173', Origin: 'http://127.0.0.1:3000' }, 200],
+    ['an IPv6 loopback origin over https', { Host: 'localhost:5173', Origin: 'https://[::1]:8443' }, 200],
+    ['a *.localhost origin', { Host: 'localhost:5173', Origin: 'http://shop.app.localhost:8080' }, 200],
+    ['a LAN origin', { Host: 'localhost:5173', Origin: 'http://192.168.1.20:3000' }, 403],
+    ['a *.test origin', { Host: 'localhost:5173', Origin: 'http://myapp.test' }, 403],
+    ['localhost.evil.example', { Host: 'localhost:5173', Origin: 'http://localhost.evil.example' }, 403],
+    ['localhost:3000.evil.example', { Host: 'localhost:5173', Origin: 'http://localhost:3000.evil.example' }, 403],
+    ['a short form of 127.0.0.1', { Host: 'localhost:5173', Origin: 'http://127.1:3000' }, 403],
+    ['a loopback origin with a path', { Host: 'localhost:5173', Origin: 'http://localhost:3000/' }, 403],
+    ['a loopback name on another scheme', { Host: 'localhost:5173', Origin: 'ws://localhost:3000' }, 403],
     ['null origin', { Host: 'localhost:5173', Origin: 'null' }, 403],
     ['cross-site without origin', { 'Host': 'localhost:5173', 'Sec-Fetch-Site': 'cross-site' }, 403],
     ['same-site fetch', { 'Host': 'localhost:5173', 'Sec-Fetch-Site': 'same-origin' }, 200],
@@ -108,6 +117,43 @@ describe('host and origin checks', () => {
     stream.close()
     const same = await fetchRaw(`${app.url}/__live_assets/stats`)
     expect(same.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
+  it('answers a loopback origin with its exact origin', async () => {
+    const answer = await fetchRaw(`${app.url}/__live_assets/stats`, { headers: { Origin: 'http://127.0.0.1:4000' } })
+    expect(answer.headers['access-control-allow-origin']).toBe('http://127.0.0.1:4000')
+  })
+
+  it('with loopbackOrigins: false, accepts only the page\'s own origin and allowedOrigins', async () => {
+    const strict = await mount({ loopbackOrigins: false, allowedOrigins: ['http://localhost:3000'] })
+    try {
+      const status = async (origin: string): Promise<number> => (await fetchRaw(`${strict.url}/__live_assets/stats`, { headers: { Host: `localhost:${strict.port}`, Origin: origin } })).status
+      expect(await status('http://localhost:4000')).toBe(403)
+      expect(await status('http://127.0.0.1:3000')).toBe(403)
+      expect(await status('http://localhost:3000')).toBe(200)
+      expect(await status(`http://localhost:${strict.port}`)).toBe(200)
+    }
+    finally {
+      await strict.close()
+    }
+  })
+
+  it('says each refused origin and host once in the terminal, with the option and the flag that allow it', async () => {
+    const warnings: string[] = []
+    const logging = await mount({ logger: { ...silentLogger, warn: message => void warnings.push(message) } })
+    try {
+      for (let i = 0; i < 3; i++) {
+        await fetchRaw(`${logging.url}/__live_assets/events`, { headers: { Origin: 'http://myapp.test:3000' } })
+        await fetchRaw(`${logging.url}/__live_assets/events`, { headers: { Host: 'myapp.test:3000' } })
+      }
+      expect(warnings).toEqual([
+        expect.stringMatching(/^refused \/__live_assets\/events to a page on http:\/\/myapp\.test:3000: allow that origin with allowedOrigins: \["http:\/\/myapp\.test:3000"\] \(CLI: --origin http:\/\/myapp\.test:3000\)\.$/),
+        expect.stringMatching(/^refused a request for \/__live_assets\/events with Host "myapp\.test:3000": .* allowedHosts: \["myapp\.test"\] \(CLI: --allowed-host myapp\.test\)\.$/),
+      ])
+    }
+    finally {
+      await logging.close()
+    }
   })
 
   it('serves the public client to a cross-site <script> tag, which sends no Origin', async () => {

@@ -519,13 +519,15 @@ function fingerprints(text: string): string[] {
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 describe('security', () => {
-  it('answers method x Host x Origin x Sec-Fetch-Site on all four routes with exactly the expected status; refusals create no subscriber', async () => {
+  it.each([true, false])('answers method x Host x Origin x Sec-Fetch-Site on all four routes with exactly the expected status; refusals create no subscriber (loopbackOrigins: %s)', async (loopbackOrigins) => {
     const allowedOrigin = 'http://localhost:3000'
-    const server = await start({ token: 'matrix-token', allowedOrigins: [allowedOrigin] })
+    const server = await start({ token: 'matrix-token', allowedOrigins: [allowedOrigin], loopbackOrigins })
     const { port } = server
     const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
     const hosts = [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`, 'evil.example', `evil.example:${port}`, `192.168.1.20:${port}`, `localhost.evil.example:${port}`]
-    const origins = [undefined, 'same', allowedOrigin, 'https://evil.example', 'http://localhost:4000', 'http://127.0.0.1:3000', 'http://192.168.1.20:3000', 'null', 'http://localhost:3000.evil.example']
+    const origins = [undefined, 'same', allowedOrigin, 'https://evil.example', 'http://localhost:4000', 'http://127.0.0.1:3000', 'https://[::1]:8443', 'http://app.localhost:5173', 'http://192.168.1.20:3000', 'null', 'http://localhost:3000.evil.example', 'http://localhost.evil.example']
+    // Written out, not derived from the handler: http(s), a loopback name or address, any port, nothing else.
+    const LOOPBACK_ORIGIN = /^https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\]|(?:[\w-]+\.)+localhost)(?::\d+)?$/
     const sites = [undefined, 'none', 'same-origin', 'same-site', 'cross-site']
     const routes = ['events', 'client.js', 'stats', 'publish']
 
@@ -534,8 +536,10 @@ describe('security', () => {
     function expected({ method, host, origin, site, route }: Case): { status: number, cors?: string } {
       if (!/^(?:localhost|127\.0\.0\.1|\[::1\]|[\w-]+\.localhost)(?::\d+)?$/.test(host))
         return { status: 403 }
-      const trusted = origin === undefined ? site !== 'cross-site' : origin === `http://${host}` || origin === allowedOrigin
-      const cors = origin === allowedOrigin ? allowedOrigin : undefined
+      const same = origin === `http://${host}`
+      const listed = origin === allowedOrigin || (loopbackOrigins && origin !== undefined && LOOPBACK_ORIGIN.test(origin))
+      const trusted = origin === undefined ? site !== 'cross-site' : same || listed
+      const cors = listed && !same ? origin : undefined
       // The client script is public: a cross-site <script src> sends no Origin.
       if (!trusted && !(route === 'client.js' && origin === undefined))
         return { status: 403 }

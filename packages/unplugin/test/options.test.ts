@@ -12,6 +12,7 @@ describe('resolveOptions', () => {
         base: '/__live_assets',
         heartbeatMs: 10_000,
         allowedOrigins: [],
+        loopbackOrigins: true,
         client: { fallback: 'stylesheets', overlay: true, debug: false },
       },
       standalone: { port: 35729, host: '127.0.0.1', strictPort: false, publicPath: '/', reload: [] },

@@ -48,11 +48,19 @@ export interface Options {
    */
   allowedHosts?: string[] | true
   /**
-   * Page origins allowed to open the stream cross-origin: a backend page (Rails, Django, express) that loads
-   * assets from the dev server, e.g. `http://localhost:3000`.
+   * Page origins allowed to open the stream cross-origin besides the loopback ones: a backend page on
+   * `http://myapp.test`, a LAN address. Pages on `localhost`, `*.localhost`, `127.0.0.1` and `[::1]` need no entry
+   * (see `loopbackOrigins`).
    * @default []
    */
   allowedOrigins?: string[]
+  /**
+   * Accept pages on any loopback origin (`http(s)://localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, any port), as
+   * Vite's default `server.cors` does: a backend page on `http://localhost:3000`, or `dist/` served on another port,
+   * works with no option. `false` accepts only the page's own origin and `allowedOrigins`.
+   * @default true
+   */
+  loopbackOrigins?: boolean
   /**
    * Show build errors in an overlay on the page.
    * @default true
@@ -120,7 +128,7 @@ export interface ResolvedOptions {
   allowedHosts: string[] | true
   debug: boolean
   /** What `createHandler()` gets, minus the logger and the dev server's hosts. */
-  server: Required<Pick<LiveAssetsOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'client'>>
+  server: Required<Pick<LiveAssetsOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'loopbackOrigins' | 'client'>>
   /** The standalone server of watch mode. */
   standalone: ResolvedStandalone
 }
@@ -145,6 +153,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     heartbeatMs: options.heartbeatMs,
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
+    loopbackOrigins: options.loopbackOrigins,
     client: { fallback: options.fallback, overlay: options.overlay, debug: options.debug },
     token: 'unused',
     logger: silentLogger,
@@ -160,6 +169,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
       base: core.base,
       heartbeatMs: core.heartbeatMs,
       allowedOrigins: core.allowedOrigins,
+      loopbackOrigins: core.loopbackOrigins,
       client: { ...core.client },
     },
     standalone: resolveStandalone(options),

@@ -109,8 +109,7 @@ async function start(options: ResolvedOptions, logger: PluginLogger): Promise<Li
   })
   const tag = `<script src="${server.url}${options.server.base}${ROUTES.client}"></script>`
   logger.info(`live server at ${server.url}; pages that do not load the bundle add ${tag}`)
-  if (options.server.allowedOrigins.length === 0)
-    logger.warn(`no allowedOrigins: pages are served by another server (e.g. http://localhost:8080 for dist/), and the live server refuses their stream until that origin is listed: liveAssets({ allowedOrigins: ['http://localhost:8080'] }).`)
+  // A page on another origin that is refused is named in the terminal by the handler, with the option to add.
   return server
 }
 
