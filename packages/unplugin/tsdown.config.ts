@@ -7,6 +7,7 @@ const plugin: UserConfig = {
     'src/vite.ts',
     'src/webpack.ts',
     'src/rspack.ts',
+    'src/rsbuild.ts',
     'src/rollup.ts',
     'src/rolldown.ts',
     'src/esbuild.ts',

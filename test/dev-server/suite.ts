@@ -25,6 +25,8 @@ export interface DevServerSubject {
   requests: { a: RegExp, b: RegExp }
   /** Who swaps the bundled sheets: Vite's HMR keeps what Vite processes; with webpack and Rspack live-assets does. */
   bundledSheets: 'vite' | 'live-assets'
+  /** Scripts that a page without an HTML plugin loads to run the bundle, in order. @default ['/app.js'] */
+  bundleScripts?: string[]
   /** Whether the bundler's own client reloads the page when its server comes back (Vite's does). */
   reloadsOnRestart: boolean
   start: (dir: string, port: number, variant?: Variant) => Promise<RunningServer>
@@ -32,9 +34,9 @@ export interface DevServerSubject {
   build: (dir: string) => Promise<string>
 }
 
-/** A departure from the playground's config, for webpack and Rspack. */
+/** A departure from the playground's config, for webpack, Rspack and Rsbuild. */
 export interface Variant {
-  /** `devServer.hot` (the playground has `false`). */
+  /** `devServer.hot`, Rsbuild's `dev.hmr` (the playground has `false`). */
   hot?: boolean
   /** Drop the HTML plugin, so the client is injected through an added entry. */
   htmlPlugin?: false
@@ -233,8 +235,7 @@ export function describeDevServer(subject: DevServerSubject, extra?: (context: (
       it('without an HTML plugin, an added entry injects the client into pages that load the bundle', async () => {
         await writeFile(path.join(dir, path.dirname(subject.files.public), 'plain.html'), `<!doctype html>
 <link rel="stylesheet" href="/public.css">
-<script src="/app.js" defer></script>
-<p id="public">Public</p>
+${(subject.bundleScripts ?? ['/app.js']).map(src => `<script src="${src}" defer></script>\n`).join('')}<p id="public">Public</p>
 `)
         server = await subject.start(dir, 0, { htmlPlugin: false })
         live = await openPage(new URL('plain.html', server.url).href)

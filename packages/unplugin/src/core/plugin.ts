@@ -5,13 +5,14 @@ import { createUnplugin } from 'unplugin'
 import { esbuildWatchMode } from './esbuild'
 import { resolveOptions } from './options'
 import { rollupWatchMode } from './rollup'
+import { rsbuildDevServer } from './rsbuild'
 import { viteDevServer } from './vite'
 import { webpackLikeDevServer } from './webpack-like'
 import { webpackLikeWatch } from './webpack-watch'
 
 /**
  * The one factory behind every entry. Options are resolved once per plugin instance; each bundler then gets its
- * wiring: the dev-server path (Vite, webpack-dev-server, @rspack/dev-server) lives beside a watch-mode path
+ * wiring: the dev-server path (Vite, webpack-dev-server, @rspack/dev-server, Rsbuild) lives beside a watch-mode path
  * (Rollup, Rolldown, esbuild, `webpack --watch`: a standalone live-assets server), which shares `options.ts`,
  * `live-handler.ts` and `css-diff.ts`.
  */
@@ -32,6 +33,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (userOption
       webpackLikeDevServer(compiler as unknown as WebpackLikeCompiler, options, 'rspack')
       webpackLikeWatch(compiler as unknown as WebpackLikeCompiler, options, 'rspack')
     },
+    // Rsbuild's own plugin API: unplugin runs the `rspack` key above only for Rspack configs, never inside Rsbuild.
+    rsbuild: rsbuildDevServer(options),
   }
 }
 

@@ -1,0 +1,3 @@
+import { unplugin } from './core/plugin'
+
+export default unplugin.rsbuild
