@@ -104,17 +104,7 @@ async function webpackLike(name, { rspack, plugin, nativeCss = false }) {
     // The documented setups: live-assets swaps bundled sheets with HMR and live reload off; the peers use HMR.
     devServer: plugin ? { hot: false, liveReload: false, client: { overlay: false } } : { hot: true, client: { overlay: false } },
   })
-  // Rebuild durations (invalid -> done): the part of every latency that no swap strategy can avoid.
-  const rebuilds = []
-  let invalidAt
-  compiler.hooks.invalid.tap('bench', () => {
-    invalidAt = performance.now()
-  })
-  compiler.hooks.done.tap('bench', () => {
-    if (invalidAt !== undefined)
-      rebuilds.push(performance.now() - invalidAt)
-    invalidAt = undefined
-  })
+  const rebuilds = timeRebuilds(compiler)
   const server = new DevServer({ ...compiler.options.devServer, host: '127.0.0.1', port: 0, setupExitSignals: false }, compiler)
   await server.start()
   const { port } = server.server.address()
@@ -126,6 +116,72 @@ async function webpackLike(name, { rspack, plugin, nativeCss = false }) {
     async stop() {
       await server.stop()
       await new Promise(resolve => compiler.close(resolve))
+      await project.remove()
+    },
+  }
+}
+
+/** Rebuild durations (invalid -> done) of a webpack-like compiler: the part of every latency that no swap can avoid. */
+function timeRebuilds(compiler) {
+  const rebuilds = []
+  let invalidAt
+  compiler.hooks.invalid.tap('bench', () => {
+    invalidAt = performance.now()
+  })
+  compiler.hooks.done.tap('bench', () => {
+    if (invalidAt !== undefined)
+      rebuilds.push(performance.now() - invalidAt)
+    invalidAt = undefined
+  })
+  return rebuilds
+}
+
+/**
+ * Rsbuild's dev server through its Node API, as `rsbuild dev` starts it. With `plugin`, live-assets as
+ * playground/rsbuild/rsbuild.config.ts uses it (`dev.hmr` and `dev.liveReload` off); without, Rsbuild's defaults:
+ * its CSS HMR.
+ */
+async function rsbuild(name, { plugin }) {
+  const project = await createProject(name, 'rsbuild', {
+    'package.json': '{ "type": "module", "private": true }',
+    'src/index.html': html(),
+    'src/index.js': 'import \'./style.css\'\n\ndocument.documentElement.dataset.app = \'1\'\n',
+    'src/style.css': css(0),
+  })
+  const { createRsbuild } = await loadFrom(project.dir, '@rsbuild/core')
+  let rebuilds = []
+  const plugins = [{
+    name: 'bench:rebuilds',
+    setup(api) {
+      api.onAfterCreateCompiler(({ compiler }) => {
+        rebuilds = timeRebuilds(compiler)
+      })
+    },
+  }]
+  if (plugin) {
+    const { default: liveAssets } = await loadFrom(project.dir, 'unplugin-live-assets/rsbuild')
+    plugins.push(liveAssets())
+  }
+  const instance = await createRsbuild({
+    cwd: project.dir,
+    config: {
+      mode: 'development',
+      logLevel: 'warn',
+      plugins,
+      source: { entry: { index: './src/index.js' } },
+      html: { template: './src/index.html' },
+      dev: plugin ? { hmr: false, liveReload: false } : {},
+      server: { host: '127.0.0.1', port: 0, printUrls: false },
+    },
+  })
+  const { server, port } = await instance.startDevServer()
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    file: path.join(project.dir, 'src/style.css'),
+    versions: { '@rsbuild/core': versionFrom(project.dir, '@rsbuild/core') },
+    rebuilds,
+    async stop() {
+      await server.close()
       await project.remove()
     },
   }
@@ -377,6 +433,8 @@ export const SYSTEMS = {
   'webpack-hmr': { name: 'webpack-hmr', label: 'webpack-dev-server + mini-css-extract HMR', ours: false, start: () => webpackLike('webpack-hmr', { rspack: false, plugin: false }) },
   'rspack': { name: 'rspack', label: 'Rspack dev server + live-assets', ours: true, start: () => webpackLike('rspack', { rspack: true, plugin: true }) },
   'rspack-native': { name: 'rspack-native', label: 'Rspack native CSS HMR', ours: false, start: () => webpackLike('rspack-native', { rspack: true, plugin: false, nativeCss: true }) },
+  'rsbuild': { name: 'rsbuild', label: 'Rsbuild dev server + live-assets', ours: true, start: () => rsbuild('rsbuild', { plugin: true }) },
+  'rsbuild-native': { name: 'rsbuild-native', label: 'Rsbuild CSS HMR', ours: false, start: () => rsbuild('rsbuild-native', { plugin: false }) },
   'rollup': { name: 'rollup', label: 'Rollup watch + live-assets', ours: true, start: () => rollupWatch('rollup', { plugin: true }) },
   'rollup-livereload': { name: 'rollup-livereload', label: 'Rollup watch + rollup-plugin-livereload', ours: false, start: () => rollupWatch('rollup-livereload', { plugin: false }) },
   // Not a Rollup setup: LiveReload's in-place stylesheet swap on its own, half of the Rollup target's bound.
@@ -393,6 +451,7 @@ export const GROUPS = [
   { name: 'Vite and backend', peer: 'vite-native', systems: ['vite', 'backend', 'vite-native'], target: 1.0 },
   { name: 'webpack', peer: 'webpack-hmr', systems: ['webpack', 'webpack-hmr'], target: 0.5 },
   { name: 'Rspack', peer: 'rspack-native', systems: ['rspack', 'rspack-native'], target: 0.5 },
+  { name: 'Rsbuild', peer: 'rsbuild-native', systems: ['rsbuild', 'rsbuild-native'], target: 1.0 },
   // The target is a bound, not a ratio: LiveReload's swap (`swap`) plus Rollup's rebuild in the peer's setup (`rebuild`).
   { name: 'Rollup', peer: 'rollup-livereload', systems: ['rollup', 'rollup-livereload', 'livereload-css'], bound: { swap: 'livereload-css', rebuild: 'rollup-livereload' } },
   { name: 'esbuild', peer: 'esbuild-serve', systems: ['esbuild', 'esbuild-serve'], target: 1.0 },
