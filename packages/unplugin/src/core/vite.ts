@@ -6,7 +6,7 @@ import path from 'node:path'
 import { createChangeCollector, globBase, ROUTES } from '@live-assets/core'
 import { createLiveHandler } from './live-handler'
 import { viteLogger } from './logger'
-import { directoryMount, watchMount } from './url-map'
+import { directoryMount, isWithin, watchMount } from './url-map'
 import { createStylesheetPublisher } from './watched-stylesheets'
 
 interface Session {
@@ -63,7 +63,12 @@ function startSession(server: ViteDevServer, options: ResolvedOptions): Session 
     onError: (error, file) => logger.warn(`could not read ${file ?? 'a changed stylesheet'} (${error.message}); its change is not sent to the page.`),
   })
 
+  // Vite serves publicDir as is, whatever other plugins add to its module graph: Tailwind CSS calls `addWatchFile` for
+  // every file it scans, public stylesheets included. Only a file outside it can be one that Vite processes.
+  const publicDir = config.publicDir ? path.resolve(config.publicDir) : undefined
   const isVites = (file: string): boolean => {
+    if (publicDir && isWithin(publicDir, file))
+      return false
     const graph = server.environments?.client?.moduleGraph ?? server.moduleGraph
     return (graph.getModulesByFile(file)?.size ?? 0) > 0
   }
