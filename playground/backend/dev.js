@@ -41,8 +41,6 @@ async function main() {
     '/assets',
     '--reload',
     'views/**/*.html',
-    '--origin',
-    app.url,
     '--no-strict-port',
     ...process.argv.slice(2),
   ], { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] })

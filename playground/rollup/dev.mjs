@@ -29,7 +29,7 @@ const server = createServer(async (req, res) => {
 server.listen(port, '127.0.0.1', () => {
   const origin = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`
   console.log(`\n  page: ${origin}/  (dist/, served by dev.mjs; the live server is ${bundler}'s)\n`)
-  const watcher = spawn(bundler, ['-c', `${bundler}.config.mjs`, '-w'], { stdio: 'inherit', shell: process.platform === 'win32', env: { ...process.env, PAGE_ORIGIN: origin } })
+  const watcher = spawn(bundler, ['-c', `${bundler}.config.mjs`, '-w'], { stdio: 'inherit', shell: process.platform === 'win32' })
   watcher.on('exit', code => process.exit(code ?? 0))
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM']))
     process.on(signal, () => watcher.kill(signal))

@@ -4,8 +4,7 @@ import process from 'node:process'
 import liveAssets from 'unplugin-live-assets/rolldown'
 import { cssAssets, htmlPage } from './css-assets.mjs'
 
-/** Set by dev.mjs (and the tests): where the static server serves dist/ and where the live server listens. */
-const pageOrigin = process.env.PAGE_ORIGIN ?? 'http://127.0.0.1:8080'
+/** Set by the tests: where the live server listens. */
 const livePort = Number(process.env.LIVE_PORT ?? 35729)
 
 /** @type {import('rolldown').RolldownOptions} */
@@ -19,7 +18,6 @@ export default {
     htmlPage('src/index.html'),
     liveAssets({
       port: livePort,
-      allowedOrigins: [pageOrigin],
       reload: ['**/*.html'],
     }),
   ],

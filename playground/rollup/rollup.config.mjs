@@ -3,8 +3,7 @@ import process from 'node:process'
 import liveAssets from 'unplugin-live-assets/rollup'
 import { cssAssets, htmlPage } from './css-assets.mjs'
 
-/** Set by dev.mjs (and the tests): where the static server serves dist/ and where the live server listens. */
-const pageOrigin = process.env.PAGE_ORIGIN ?? 'http://127.0.0.1:8080'
+/** Set by the tests: where the live server listens. */
 const livePort = Number(process.env.LIVE_PORT ?? 35729)
 
 /** @type {import('rollup').RollupOptions} */
@@ -16,8 +15,6 @@ export default {
     htmlPage('src/index.html'),
     liveAssets({
       port: livePort,
-      // The page comes from the static server, another origin than the live server's.
-      allowedOrigins: [pageOrigin],
       // A CSS edit rewrites main.js too; only a changed page reloads the page.
       reload: ['**/*.html'],
     }),

@@ -17,5 +17,5 @@ describeWatchMode({
   start: (dir, env) => spawnNode(dir, ROLLDOWN_BIN, [...CONFIG, '-w'], { ...env, ...LOG_INFO }),
 }, (context) => {
   itBuildsWithoutServer('`rolldown -c`', context, 'main.js', /Finished in/, dir =>
-    spawnNode(dir, ROLLDOWN_BIN, [...CONFIG, '-d', 'dist-plain'], { LIVE_PORT: '0', PAGE_ORIGIN: 'http://127.0.0.1:1', ...LOG_INFO }))
+    spawnNode(dir, ROLLDOWN_BIN, [...CONFIG, '-d', 'dist-plain'], { LIVE_PORT: '0', ...LOG_INFO }))
 })

@@ -44,5 +44,5 @@ describeWatchMode({
   }, 180_000)
 
   itBuildsWithoutServer('`rollup -c`', context, 'main.js', /created dist-plain/, dir =>
-    spawnNode(dir, ROLLUP_BIN, ['-c', '-d', 'dist-plain'], { LIVE_PORT: '0', PAGE_ORIGIN: 'http://127.0.0.1:1' }))
+    spawnNode(dir, ROLLUP_BIN, ['-c', '-d', 'dist-plain'], { LIVE_PORT: '0' }))
 })

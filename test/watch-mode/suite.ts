@@ -24,7 +24,7 @@ export interface WatchSubject {
   /** Printed once after every build, good or failed. */
   buildDone: RegExp
   /** Starts the watcher in `dir`; `port` 0 picks a free live-server port. */
-  start: (dir: string, env: { LIVE_PORT: string, PAGE_ORIGIN: string }) => WatchProcess
+  start: (dir: string, env: { LIVE_PORT: string }) => WatchProcess
 }
 
 /** `#a` is styled by sheet A, `#b` by sheet B and `#partial` by the partial sheet B `@import`s. */
@@ -45,7 +45,8 @@ export interface WatchContext {
 export function describeWatchMode(subject: WatchSubject, extra?: (context: () => WatchContext) => void): void {
   describe(`${subject.name} watch mode`, () => {
     const context = { requests: [], timings: [] } as unknown as WatchContext
-    const env = (port: number): { LIVE_PORT: string, PAGE_ORIGIN: string } => ({ LIVE_PORT: String(port), PAGE_ORIGIN: context.pageServer.url })
+    // No page origin is configured: the page server is on a loopback origin.
+    const env = (port: number): { LIVE_PORT: string } => ({ LIVE_PORT: String(port) })
 
     async function startWatcher(port: number): Promise<void> {
       context.watcher = subject.start(context.dir, env(port))
@@ -90,10 +91,11 @@ export function describeWatchMode(subject: WatchSubject, extra?: (context: () =>
         .toEqual([`${context.liveUrl}/__live_assets/client.js`])
     })
 
-    it('refuses the stream to a page origin that is not in allowedOrigins (403)', async () => {
-      const refused = await get(`${context.liveUrl}/__live_assets/events`, { Origin: 'http://evil.example' })
+    it('accepts the page\'s loopback origin with no option and refuses any other origin (403)', async () => {
+      const refused = await get(`${context.liveUrl}/__live_assets/events`, { Origin: 'http://myapp.test' })
       expect(refused.status).toBe(403)
       expect(refused.body).toContain('allowedOrigins')
+      await poll(() => context.watcher.output().includes('refused /__live_assets/events to a page on http://myapp.test: allow that origin with allowedOrigins: ["http://myapp.test"]'), { what: 'the refusal in the terminal' })
       const allowed = await get(`${context.liveUrl}/__live_assets/events`, { Origin: context.pageServer.url })
       expect(allowed.status).toBe(200)
       expect(allowed.headers['access-control-allow-origin']).toBe(context.pageServer.url)
