@@ -13,6 +13,9 @@ import { webpackLikeRunner, webpackServeRunner } from './webpack-like'
 const FILES = { a: 'src/styles/a.css', b: 'src/styles/b.css', partial: 'src/styles/partial.css', public: 'static/public.css' }
 const REQUESTS = { a: /\/app\.[\da-f]{8}\.css/, b: /\/theme\.[\da-f]{8}\.css/ }
 
+/** A config with webpack-dev-server's options, as far as these tests read them. */
+type DevServerConfig = Configuration & { devServer?: object }
+
 /** A fresh evaluation of the copy's CommonJS config through `require()`, as webpack-cli loads it. */
 function loadConfig(dir: string): Configuration {
   const require = createRequire(path.join(dir, 'webpack.config.cjs'))
@@ -109,7 +112,7 @@ describe('webpack-dev-server 6 through its Node API', () => {
   })
 
   /** `new WebpackDevServer(options(config, compiler), compiler)`, with the infrastructure log captured. */
-  async function start(options: (config: Configuration, compiler: { options: Configuration }) => object): Promise<{ url: string, log: () => string }> {
+  async function start(options: (config: DevServerConfig, compiler: { options: DevServerConfig }) => object): Promise<{ url: string, log: () => string }> {
     dir = await copyPlayground('webpack')
     const require = createRequire(path.join(dir, 'package.json'))
     const webpack = require('webpack')
