@@ -4,7 +4,7 @@ import * as esbuild from 'esbuild'
 import liveAssets from 'unplugin-live-assets/esbuild'
 import { options, page } from './options.mjs'
 
-/** The page's server: esbuild's serve() on PORT, or (with NO_SERVE=1, as in the tests) any other server of dist/. */
+/** The page's server: esbuild's serve() on PORT (0: any free port), or (with NO_SERVE=1) any other server of dist/. */
 const port = Number(process.env.PORT ?? 8000)
 
 async function main() {
@@ -18,8 +18,8 @@ async function main() {
   })
   await context.watch()
   if (!process.env.NO_SERVE) {
-    await context.serve({ servedir: 'dist', host: '127.0.0.1', port })
-    console.log(`\n  page: http://127.0.0.1:${port}/\n`)
+    const served = await context.serve({ servedir: 'dist', host: '127.0.0.1', port })
+    console.log(`\n  page: http://127.0.0.1:${served.port}/\n`)
   }
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyPlayground, edit, poll, removeCopy, stats } from '../dev-server/harness'
 import { openPage } from '../utils/live-page'
-import { freePort, killAll, liveUrlOf, paintedAt, sampleColors, spawnNode, unstyled } from './harness'
+import { killAll, liveUrlOf, paintedAt, sampleColors, spawnNode, unstyled } from './harness'
 import { describeWatchMode, itBuildsWithoutServer } from './suite'
 
 describeWatchMode({
@@ -21,6 +21,8 @@ describeWatchMode({
 })
 
 const BUILD_DONE = /\[esbuild\] build done/
+/** The line of dev.mjs and SERVE_ONLY once esbuild's server listens. */
+const PAGE = /page: (http:\/\/127\.0\.0\.1:\d+)\//
 const OURS = /[?&]la=/
 
 /** esbuild's serve() alone, with `write: false`: every output lives in esbuild's memory. */
@@ -29,13 +31,12 @@ import * as esbuild from 'esbuild'
 import liveAssets from 'unplugin-live-assets/esbuild'
 import { options, page } from './options.mjs'
 
-const port = Number(process.env.PORT)
 const context = await esbuild.context({
   ...options,
   write: false,
-  plugins: [liveAssets({ port: 0, allowedOrigins: [\`http://127.0.0.1:\${port}\`] }), page],
+  plugins: [liveAssets({ port: 0 }), page],
 })
-await context.serve({ servedir: 'dist', host: '127.0.0.1', port })
+const { port } = await context.serve({ servedir: 'dist', host: '127.0.0.1', port: Number(process.env.PORT) })
 console.log(\`page: http://127.0.0.1:\${port}/\`)
 `
 
@@ -46,16 +47,15 @@ interface Served {
   clientUrl: string
 }
 
-/** Starts `script` of a copy of the esbuild playground with esbuild's serve() on a port of its own. */
+/** Starts `script` of a copy of the esbuild playground with esbuild's serve() on a free port (no origin option). */
 async function startServed(script: string, files: Record<string, string> = {}): Promise<Served> {
   const dir = await copyPlayground('esbuild')
   for (const [name, content] of Object.entries(files))
     await writeFile(path.join(dir, name), content)
-  const port = await freePort()
-  const started = spawnNode(dir, script, [], { LIVE_PORT: '0', PORT: String(port) })
-  await started.waitFor(/page: http/, 1, 60_000)
+  const started = spawnNode(dir, script, [], { LIVE_PORT: '0', PORT: '0' })
+  await started.waitFor(PAGE, 1, 60_000)
   await started.waitFor(/live server at/)
-  return { dir, process: started, pageUrl: `http://127.0.0.1:${port}`, clientUrl: `${liveUrlOf(started.output())}/__live_assets/client.js` }
+  return { dir, process: started, pageUrl: PAGE.exec(started.output())![1], clientUrl: `${liveUrlOf(started.output())}/__live_assets/client.js` }
 }
 
 /**

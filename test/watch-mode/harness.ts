@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import process from 'node:process'
 import { poll } from '../dev-server/harness'
@@ -82,16 +81,4 @@ export function liveUrlOf(output: string): string {
   if (!match)
     throw new Error(`no "live server at" line in:\n${output}`)
   return match[1]
-}
-
-/**
- * A loopback port that was free a moment ago: for a page server whose origin a plugin must be told before it
- * starts (esbuild's `serve()`, whose port a page origin in `allowedOrigins` has to name).
- */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
