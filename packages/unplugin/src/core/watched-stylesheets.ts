@@ -1,7 +1,30 @@
+import type { Watcher } from '@live-assets/core'
 import type { LiveHandler } from './live-handler'
+import type { PluginLogger } from './logger'
+import type { ResolvedOptions } from './options'
 import type { Mount } from './url-map'
+import { createWatcher } from '@live-assets/core'
 import { checkStylesheet } from './stylesheet-check'
-import { isStylesheet, urlsOf } from './url-map'
+import { isStylesheet, urlsOf, watchMount } from './url-map'
+
+/**
+ * Watches the stylesheets and images a dev server serves as they are (its static or public directories) and those of
+ * the `watch` option, and publishes their changes.
+ * @param mounts the dev server's directories, each with its URL path
+ * @param root the project root: `watch` globs are relative to it
+ * @returns the watcher, or nothing when there is nothing to watch
+ */
+export function watchServedFiles(mounts: Mount[], root: string, options: ResolvedOptions, logger: PluginLogger, live: LiveHandler): Watcher | undefined {
+  const all = options.watch ? [...mounts, watchMount(options.watch, root)] : mounts
+  if (all.length === 0)
+    return undefined
+  return createWatcher({
+    paths: all.flatMap(mount => mount.watch),
+    cwd: root,
+    logger,
+    onChange: createStylesheetPublisher(live, all, root, error => logger.error(`could not send a stylesheet change: ${error.message}`)),
+  })
+}
 
 /**
  * What a save of stylesheets no bundler builds turns into: a syntax error shows the overlay and the page keeps the old

@@ -5,13 +5,12 @@ import type { CssOutput } from '../css-diff'
 import type { LiveHandler } from '../live-handler'
 import type { PluginLogger } from '../logger'
 import type { ResolvedOptions } from '../options'
-import type { Mount } from '../url-map'
 import type { WebpackLikeCompiler } from '../webpack-like/types'
-import { createWatcher, ROUTES } from '@live-assets/core'
+import { ROUTES } from '@live-assets/core'
 import { createCssDiff } from '../css-diff'
 import { createLiveHandler } from '../live-handler'
-import { directoryMount, watchMount } from '../url-map'
-import { createStylesheetPublisher } from '../watched-stylesheets'
+import { directoryMount } from '../url-map'
+import { watchServedFiles } from '../watched-stylesheets'
 import { cssOutputs, publicPathOf, toErrorPayload } from '../webpack-like/compilation'
 import { addClientEntry } from '../webpack-like/inject'
 import { keepLiveFilesOutOfPublicDirReload } from './public-dir'
@@ -116,19 +115,9 @@ function compareBuilds(compiler: Rspack.Compiler, environment: EnvironmentContex
 /** Stylesheets and images in `server.publicDir` (served under `server.base`) and the `watch` option. */
 function watchPublicStylesheets(api: RsbuildPluginAPI, options: ResolvedOptions, logger: PluginLogger, live: LiveHandler): Watcher | undefined {
   const config = api.getNormalizedConfig()
-  const root = api.context.rootPath
   const directories = new Set(Object.values(config.environments).flatMap(environment => environment.server.publicDir.map(item => item.name)))
-  const mounts: Mount[] = [...directories].map(directory => directoryMount(directory, config.server.base))
-  if (options.watch)
-    mounts.push(watchMount(options.watch, root))
-  if (mounts.length === 0)
-    return undefined
-  return createWatcher({
-    paths: mounts.flatMap(mount => mount.watch),
-    cwd: root,
-    logger,
-    onChange: createStylesheetPublisher(live, mounts, root, error => logger.error(`could not send a stylesheet change: ${error.message}`)),
-  })
+  const mounts = [...directories].map(directory => directoryMount(directory, config.server.base))
+  return watchServedFiles(mounts, api.context.rootPath, options, logger, live)
 }
 
 /**

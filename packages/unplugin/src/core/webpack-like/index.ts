@@ -3,14 +3,13 @@ import type { CssOutput } from '../css-diff'
 import type { LiveHandler } from '../live-handler'
 import type { PluginLogger } from '../logger'
 import type { ResolvedOptions } from '../options'
-import type { Mount } from '../url-map'
 import type { DevServerInstance, DevServerMiddleware, WebpackLikeCompiler } from './types'
-import { createWatcher, ROUTES } from '@live-assets/core'
+import { ROUTES } from '@live-assets/core'
 import { createCssDiff } from '../css-diff'
 import { createLiveHandler } from '../live-handler'
 import { infrastructureLogger } from '../logger'
-import { directoryMount, watchMount } from '../url-map'
-import { createStylesheetPublisher } from '../watched-stylesheets'
+import { directoryMount } from '../url-map'
+import { watchServedFiles } from '../watched-stylesheets'
 import { cssOutputs, publicPathOf, toErrorPayload } from './compilation'
 import { ignoreStylesheetsInStatic, patchDevServerOptions, servedByDevServer, wrapSetupMiddlewares } from './dev-server'
 import { addClientEntry, htmlPluginClasses, injectClientTag } from './inject'
@@ -98,17 +97,8 @@ export function webpackLikeDevServer(compiler: WebpackLikeCompiler, options: Res
 
 /** Stylesheets in the dev server's `static` directories and the `watch` option: not part of any compilation. */
 function watchStaticStylesheets(devServer: DevServerInstance, context: string, options: ResolvedOptions, logger: PluginLogger, live: LiveHandler): Watcher | undefined {
-  const mounts: Mount[] = (devServer.options.static || []).flatMap(item => item.publicPath.map(urlBase => directoryMount(item.directory, urlBase)))
-  if (options.watch)
-    mounts.push(watchMount(options.watch, context))
-  if (mounts.length === 0)
-    return undefined
-  return createWatcher({
-    paths: mounts.flatMap(mount => mount.watch),
-    cwd: context,
-    logger,
-    onChange: createStylesheetPublisher(live, mounts, context, error => logger.error(`could not send a stylesheet change: ${error.message}`)),
-  })
+  const mounts = (devServer.options.static || []).flatMap(item => item.publicPath.map(urlBase => directoryMount(item.directory, urlBase)))
+  return watchServedFiles(mounts, context, options, logger, live)
 }
 
 /**
