@@ -7,7 +7,7 @@ import path from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { createLiveServer, silentLogger } from '@live-assets/core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { killAll, startCli } from '../backend/utils'
 import { getBrowser } from '../utils/browser'
 import { startPageServer } from '../utils/page-server'
@@ -23,25 +23,30 @@ describe('a page on a foreign origin', () => {
   beforeAll(async () => {
     pages = await startPageServer({ root: fixtures })
   })
-  beforeEach(async () => {
-    live = await createLiveServer({ port: 0, logger: silentLogger, allowedOrigins: ['http://localhost:3000'] })
-  })
   afterEach(() => live?.close())
   afterAll(() => pages?.close())
 
   /** What a script on `pageUrl` gets when it tries to read the stream and the stats. */
-  async function attempt(pageUrl: string): Promise<Record<string, string>> {
+  async function attempt(pageUrl: string, loopbackOrigins: boolean): Promise<Record<string, string>> {
+    live = await createLiveServer({ port: 0, logger: silentLogger, allowedOrigins: ['http://localhost:3000'], loopbackOrigins })
     const context = await (await getBrowser()).newContext()
     try {
       const page: Page = await context.newPage()
       await page.goto(pageUrl)
       return await page.evaluate(async (base) => {
-        const read = (url: string, init?: RequestInit): Promise<string> =>
-          fetch(url, init).then(async r => `read ${r.type} ${r.status} ${(await r.text()).slice(0, 40)}`, (e: Error) => `rejected ${e.name}`)
+        // The first chunk only: a stream that opens never ends.
+        const read = (url: string, init?: RequestInit): Promise<string> => fetch(url, init).then(async (r) => {
+          const reader = r.body?.getReader()
+          const first = await reader?.read()
+          await reader?.cancel()
+          return `read ${r.type} ${r.status} ${new TextDecoder().decode(first?.value).slice(0, 40)}`
+        }, (e: Error) => `rejected ${e.name}`)
         const eventSource = await new Promise<string>((resolve) => {
           const source = new EventSource(`${base}/events`)
-          source.onopen = () => resolve('open')
-          source.onmessage = () => resolve('message')
+          source.onopen = () => {
+            resolve('open')
+            source.close()
+          }
           source.onerror = () => {
             resolve(`error, readyState ${source.readyState}`)
             source.close()
@@ -53,7 +58,10 @@ describe('a page on a foreign origin', () => {
           fetchStats: await read(`${base}/stats`),
           withCredentials: await new Promise<string>((resolve) => {
             const source = new EventSource(`${base}/events`, { withCredentials: true })
-            source.onopen = () => resolve('open')
+            source.onopen = () => {
+              resolve('open')
+              source.close()
+            }
             source.onerror = () => {
               resolve(`error, readyState ${source.readyState}`)
               source.close()
@@ -71,10 +79,12 @@ describe('a page on a foreign origin', () => {
 
   it.each([
     // A no-cors request carries no Origin; from the same site it is answered, and Chromium's ORB cuts the stream.
-    ['another port of the same host (same-site)', () => `${pages.url}/blank.html`, 1],
-    ['another site (*.localhost)', () => `${pages.url.replace('127.0.0.1', 'evil.localhost')}/blank.html`, 0],
-  ])('cannot read the stream from %s: EventSource errors, fetch is rejected, no subscriber stays', async (_, url, noCorsStreams) => {
-    const outcome = await attempt(url())
+    ['another port of the same host (same-site), loopbackOrigins: false', () => `${pages.url}/blank.html`, false, 1],
+    ['another site (*.localhost), loopbackOrigins: false', () => `${pages.url.replace('127.0.0.1', 'evil.localhost')}/blank.html`, false, 0],
+    // The browser maps *.test to 127.0.0.1 (test/utils/global-setup.ts): a page on a name that is not a loopback one.
+    ['a non-loopback origin (evil.test), by default', () => `${pages.url.replace('127.0.0.1', 'evil.test')}/blank.html`, true, 0],
+  ])('cannot read the stream from %s: EventSource errors, fetch is rejected, no subscriber stays', async (_, url, loopbackOrigins, noCorsStreams) => {
+    const outcome = await attempt(url(), loopbackOrigins)
     expect(outcome).toEqual({
       eventSource: 'error, readyState 2',
       fetchEvents: 'rejected TypeError',
@@ -86,6 +96,17 @@ describe('a page on a foreign origin', () => {
     const { peakSubscribers } = live.handler.broadcaster.stats()
     expect(peakSubscribers).toBeLessThanOrEqual(noCorsStreams)
     console.info(`[reliability] foreign page ${url()}: ${JSON.stringify(outcome)}; streams opened ${peakSubscribers} (no-cors only), left open 0`)
+  })
+
+  it('a page on another loopback port reads the stream and the stats by default, never with credentials', async () => {
+    const outcome = await attempt(`${pages.url}/blank.html`, true)
+    expect(outcome).toMatchObject({
+      eventSource: 'open',
+      fetchEvents: expect.stringMatching(/^read cors 200 retry: 1000\n/),
+      fetchStats: expect.stringMatching(/^read cors 200 \{"subscribers"/),
+      withCredentials: 'error, readyState 2',
+    })
+    await expect.poll(() => live.handler.broadcaster.stats().subscribers, { timeout: 5000 }).toBe(0)
   })
 })
 
