@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { copyPlayground, get, killAll, openStream, PLAYGROUND, runCli, startCli, stats, waitFor } from './utils'
 
 /** The flags the CLI promises; `--help` must document each one. */
-const FLAGS = ['--watch', '--root', '--base', '--reload', '--poll', '--debounce', '--origin', '--[no-]loopback-origins', '--port', '--host', '--allowed-host', '--[no-]strict-port', '--heartbeat', '--token', '--fallback', '--[no-]overlay', '--debug', '--help', '--version']
+const FLAGS = ['--watch', '--root', '--base', '--reload', '--[no-]poll', '--debounce', '--origin', '--[no-]loopback-origins', '--port', '--host', '--allowed-host', '--[no-]strict-port', '--heartbeat', '--token', '--fallback', '--[no-]overlay', '--debug', '--help', '--version']
 const PAGE = 'http://127.0.0.1:3000'
 const WATCH = ['--watch', 'assets/**/*.css', '--base', '/assets', '--port', '0']
 

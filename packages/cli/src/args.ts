@@ -22,7 +22,8 @@ export interface CliOptions {
   allowedHosts: string[]
   strictPort: boolean
   heartbeatMs?: number
-  poll: boolean
+  /** `--poll` / `--no-poll`; undefined: poll where native events are unreliable (WSL, container shares). */
+  poll?: boolean
   debounceMs?: number
   token?: string
   fallback: FallbackMode
@@ -126,7 +127,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
       allowedHosts: (values['allowed-host'] as string[] | undefined ?? []).map(host => parseHostName(host)),
       strictPort: values['strict-port'] as boolean | undefined ?? true,
       heartbeatMs: values.heartbeat === undefined ? undefined : parseInteger('heartbeat', values.heartbeat as string, 1),
-      poll: values.poll as boolean | undefined ?? false,
+      poll: values.poll as boolean | undefined,
       debounceMs: values.debounce === undefined ? undefined : parseInteger('debounce', values.debounce as string, 0),
       token: values.token === undefined ? undefined : parseToken(values.token as string),
       fallback: parseFallback(values.fallback as string | undefined ?? 'stylesheets'),

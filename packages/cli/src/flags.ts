@@ -51,8 +51,9 @@ export const FLAGS: Flag[] = [
   {
     name: 'poll',
     type: 'boolean',
+    negatable: true,
     group: 'Files',
-    description: 'Poll the files instead of using native events (Docker, WSL, network drives).',
+    description: 'Poll the files instead of using native events. Default: polling where native events do not come through (WSL and container shares: 9p, drvfs, virtiofs, grpcfuse; NFS, SMB), native events elsewhere.',
   },
   {
     name: 'debounce',

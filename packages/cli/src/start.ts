@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import process from 'node:process'
 import { createLiveServer, globBase, ROUTES } from '@live-assets/core'
+import { unreliableFileSystem } from './filesystems'
 import { createCliLogger, processOutput } from './logger'
 
 export interface StartCliOptions {
@@ -28,7 +29,7 @@ const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
 export async function startCli(options: CliOptions, { cwd = process.cwd(), output = processOutput, logger = createCliLogger(output, options.debug) }: StartCliOptions = {}): Promise<RunningCli> {
   const startedAt = performance.now()
   warnAboutPaths(options, cwd, logger)
-  const serverOptions = toServerOptions(options, cwd, logger)
+  const serverOptions = toServerOptions({ ...options, poll: options.poll ?? pollsByItself(options, cwd, logger) }, cwd, logger)
   logger.debug(`server options: ${JSON.stringify({ ...serverOptions, logger: undefined, token: undefined })}`)
 
   let server: LiveServer
@@ -87,7 +88,7 @@ export function toServerOptions(options: CliOptions, cwd: string, logger: CliLog
       urlBase: options.base,
       reload,
       debounceMs: options.debounceMs,
-      usePolling: options.poll,
+      usePolling: options.poll ?? false,
     },
   }
 }
@@ -125,6 +126,19 @@ function warnAboutPaths(options: CliOptions, cwd: string, logger: CliLogger): vo
   const bases = new Set(options.watch.map(glob => globBase(glob, cwd)))
   if (options.root === undefined && bases.size > 1)
     logger.warn(`the --watch globs start in different folders: URLs are computed from the first, ${display([...bases][0], cwd)}, and files elsewhere are sent as ${options.base === '/' ? '' : options.base}/<file name>. Pages still match them by the end of their path; pass --root to map them exactly.`)
+}
+
+/** Polling where an edit may send no file event: said once, with the flag that turns it off. */
+function pollsByItself(options: CliOptions, cwd: string, logger: CliLogger): boolean {
+  for (const glob of [...options.watch, ...options.reload]) {
+    const base = globBase(glob, cwd)
+    const type = unreliableFileSystem(existsSync(base) ? base : cwd)
+    if (type) {
+      logger.info(`${display(base, cwd)} is on a ${type} file system (a WSL, container or network share), where edits made on the other side send no file event: polling instead (--no-poll for native events).`)
+      return true
+    }
+  }
+  return false
 }
 
 function display(dir: string, cwd: string): string {

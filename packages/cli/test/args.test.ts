@@ -36,7 +36,7 @@ describe('parseCliArgs', () => {
       allowedHosts: [],
       strictPort: true,
       heartbeatMs: undefined,
-      poll: false,
+      poll: undefined,
       debounceMs: undefined,
       token: undefined,
       fallback: 'stylesheets',

@@ -15,4 +15,4 @@ export type { LiveServer, LiveServerOptions, LiveServerWatchOptions } from './se
 export { createLiveServer, DEFAULT_PORT } from './server'
 export { encodeComment, encodeMessage, encodeRetry, STREAM_HEADERS } from './sse'
 export type { Watcher, WatcherOptions } from './watcher'
-export { createWatcher, fileToUrlPath, globBase } from './watcher'
+export { createWatcher, fileToUrlPath, globBase, listWatchedFiles } from './watcher'

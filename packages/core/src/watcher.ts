@@ -1,6 +1,7 @@
 import type { FSWatcher } from 'chokidar'
 import type { Stats } from 'node:fs'
 import type { Logger } from './logger'
+import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import process from 'node:process'
 import { watch } from 'chokidar'
@@ -99,8 +100,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
     if (closed || targets.length === 0)
       return Promise.resolve()
 
-    const wanted = (file: string): boolean =>
-      !ignores.some(t => isUnder(t, file)) && targets.some(t => isUnder(t, file) && !hasIgnoredSegment(t.base, file))
+    const wanted = (file: string): boolean => isWatched(file, targets, ignores)
     const entered = (dir: string): boolean =>
       !ignores.some(t => isUnder(t, dir)) && targets.some(t =>
         // the parent of the base is a root (see below); chokidar climbs further up while it does not exist yet
@@ -186,6 +186,36 @@ export function fileToUrlPath(file: string, root: string, urlBase: string): stri
 /** The static directory part of a glob or path (picomatch.scan base), resolved against cwd: used as the default root. */
 export function globBase(pattern: string, cwd: string): string {
   return path.resolve(cwd, picomatch.scan(toPosix(pattern)).base)
+}
+
+/**
+ * The files a watcher of `paths` reports, as they are on disk now: the same matching as {@link createWatcher}
+ * (globs, directories, files, `!` exclusions, `ignored`, node_modules and .git skipped). For diagnostics: "does this
+ * glob match anything?".
+ * @returns absolute paths, sorted
+ */
+export async function listWatchedFiles(paths: string | string[], cwd = process.cwd(), ignored: string[] = []): Promise<string[]> {
+  const patterns = toArray(paths)
+  const root = path.resolve(cwd)
+  const targets = patterns.filter(p => !p.startsWith('!')).map(p => toTarget(p, root))
+  const ignores = [...ignored, ...patterns.filter(p => p.startsWith('!')).map(p => p.slice(1))].map(p => toTarget(p, root))
+  const found = new Set<string>()
+  async function walk(entry: string, base: string): Promise<void> {
+    const stats = await stat(entry).catch(() => undefined)
+    if (stats?.isFile() && isWatched(entry, targets, ignores))
+      found.add(entry)
+    if (!stats?.isDirectory() || (entry !== base && ALWAYS_IGNORED.has(path.basename(entry))))
+      return
+    for (const name of await readdir(entry).catch(() => []))
+      await walk(path.join(entry, name), base)
+  }
+  for (const target of targets)
+    await walk(target.base, target.base)
+  return [...found].sort()
+}
+
+function isWatched(file: string, targets: Target[], ignores: Target[]): boolean {
+  return !ignores.some(t => isUnder(t, file)) && targets.some(t => isUnder(t, file) && !hasIgnoredSegment(t.base, file))
 }
 
 function toTarget(pattern: string, cwd: string): Target {

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, realpath, rename, rm, unlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createWatcher, fileToUrlPath, globBase } from '../src/watcher'
+import { createWatcher, fileToUrlPath, globBase, listWatchedFiles } from '../src/watcher'
 
 /** Polls until `predicate` holds; fails after `timeoutMs`. */
 async function waitFor(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
@@ -287,5 +287,23 @@ describe('globBase', () => {
 
   it('reads Windows backslashes as separators', () => {
     expect(globBase('src\\css\\*.css', '/app')).toBe(path.resolve('/app/src/css'))
+  })
+})
+
+describe('listWatchedFiles', () => {
+  it('lists what a watcher of the same paths reports: globs, exclusions, directories, no node_modules', async () => {
+    const dir = await realpath(await mkdtemp(path.join(tmpdir(), 'live-assets-list-')))
+    try {
+      for (const file of ['app/a.css', 'app/sub/b.css', 'app/c.js', 'app/vendor.css', 'app/node_modules/x.css', 'public/logo.png'])
+        await mkdir(path.dirname(path.join(dir, file)), { recursive: true }).then(() => writeFile(path.join(dir, file), ''))
+      const list = async (...paths: string[]): Promise<string[]> => (await listWatchedFiles(paths, dir)).map(file => path.relative(dir, file))
+      expect(await list('app/**/*.css', '!app/vendor.css')).toEqual(['app/a.css', 'app/sub/b.css'])
+      expect(await list('public')).toEqual(['public/logo.png'])
+      expect(await list('app/a.css')).toEqual(['app/a.css'])
+      expect(await list('src/**/*.css', 'app/**/*.scss')).toEqual([])
+    }
+    finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
