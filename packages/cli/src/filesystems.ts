@@ -42,6 +42,7 @@ export function mountOf(directory: string, mounts: MountPoint[]): MountPoint | u
 /**
  * The file system of `directory` when its events are unreliable (see {@link UNRELIABLE}), e.g. `9p`; undefined when
  * they are not, or where the mounts cannot be read (not Linux).
+ * @param directory a watched directory
  * @param mountInfo the text of `/proc/self/mountinfo`; read from the system when not given
  */
 export function unreliableFileSystem(directory: string, mountInfo?: string): string | undefined {
