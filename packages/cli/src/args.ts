@@ -35,6 +35,8 @@ export type CliCommand
   = | { command: 'help' }
     | { command: 'version' }
     | { command: 'start', options: CliOptions }
+    /** `live-assets doctor [page-url] [flags]`: the same flags, describing the setup to check; `--watch` optional. */
+    | { command: 'doctor', options: CliOptions, pageUrl?: string }
 
 /** A mistake on the command line: the message says what is wrong and what to type instead. */
 export class UsageError extends Error {
@@ -48,8 +50,9 @@ type Values = Record<string, string | boolean | string[] | undefined>
 
 /** Parses `process.argv.slice(2)`. Throws a {@link UsageError} for anything it cannot make sense of. */
 export function parseCliArgs(argv: string[]): CliCommand {
+  const doctor = argv[0] === 'doctor'
   const { tokens } = parseArgs({
-    args: argv,
+    args: doctor ? argv.slice(1) : argv,
     // Not strict: unknown flags and stray values come back as tokens, so the messages can be ours.
     strict: false,
     allowPositionals: true,
@@ -65,13 +68,13 @@ export function parseCliArgs(argv: string[]): CliCommand {
   }
 
   const values: Values = {}
-  let positional: { value: string, afterGlob: boolean } | undefined
+  const positionals: { value: string, afterGlob: boolean }[] = []
   for (const [i, token] of tokens.entries()) {
     if (token.kind === 'positional') {
       const previous = tokens[i - 1]
       // An unquoted glob is expanded by the shell into many arguments; only the first follows --watch.
       const afterGlob = previous?.kind === 'option' && ['watch', 'reload'].includes(previous.name) && !previous.inlineValue
-      positional ??= { value: token.value, afterGlob }
+      positionals.push({ value: token.value, afterGlob })
       continue
     }
     if (token.kind !== 'option')
@@ -97,44 +100,44 @@ export function parseCliArgs(argv: string[]): CliCommand {
     values[flag.name] = flag.multiple ? [...(values[flag.name] as string[] | undefined ?? []), token.value] : token.value
   }
 
+  const pageUrl = doctor && positionals[0] && !positionals[0].afterGlob ? parsePageUrl(positionals.shift()!.value) : undefined
+  const positional = positionals[0]
   if (positional) {
     const value = JSON.stringify(positional.value)
     throw new UsageError(positional.afterGlob
       ? `unexpected argument ${value}: quote globs so the shell does not expand them, e.g. --watch "app/assets/**/*.css", and repeat --watch for each further glob.`
-      : `unexpected argument ${value}: every value needs its flag, e.g. --watch ${value}.`)
+      : `unexpected argument ${value}: ${doctor ? 'doctor takes one page URL; ' : ''}every other value needs its flag, e.g. --watch ${value}.`)
   }
 
   const watch = values.watch as string[] | undefined ?? []
   const reload = values.reload as string[] | undefined ?? []
-  if (!watch.length && !reload.length)
+  if (!doctor && !watch.length && !reload.length)
     throw new UsageError(`nothing to watch: name your stylesheets with --watch, e.g. ${EXAMPLE}.`)
   const origins = (values.origin as string[] | undefined ?? []).map(parseOrigin)
   const loopbackOrigins = values['loopback-origins'] as boolean | undefined ?? true
   if (!origins.length && !loopbackOrigins)
     throw new UsageError(`--no-loopback-origins leaves no page that may open the stream: name the origin your pages are served from, e.g. ${EXAMPLE} --no-loopback-origins --origin http://localhost:3000.`)
 
-  return {
-    command: 'start',
-    options: {
-      watch: watch.map(glob => nonEmpty('watch', glob)),
-      reload: reload.map(glob => nonEmpty('reload', glob)),
-      root: values.root === undefined ? undefined : nonEmpty('root', values.root as string),
-      base: parseUrlPath(values.base as string | undefined ?? '/'),
-      origins: [...new Set(origins)],
-      loopbackOrigins,
-      port: values.port === undefined ? DEFAULT_PORT : parseInteger('port', values.port as string, 0, 65535),
-      host: values.host === undefined ? '127.0.0.1' : nonEmpty('host', values.host as string),
-      allowedHosts: (values['allowed-host'] as string[] | undefined ?? []).map(host => parseHostName(host)),
-      strictPort: values['strict-port'] as boolean | undefined ?? true,
-      heartbeatMs: values.heartbeat === undefined ? undefined : parseInteger('heartbeat', values.heartbeat as string, 1),
-      poll: values.poll as boolean | undefined,
-      debounceMs: values.debounce === undefined ? undefined : parseInteger('debounce', values.debounce as string, 0),
-      token: values.token === undefined ? undefined : parseToken(values.token as string),
-      fallback: parseFallback(values.fallback as string | undefined ?? 'stylesheets'),
-      overlay: values.overlay as boolean | undefined ?? true,
-      debug: values.debug as boolean | undefined ?? false,
-    },
+  const options: CliOptions = {
+    watch: watch.map(glob => nonEmpty('watch', glob)),
+    reload: reload.map(glob => nonEmpty('reload', glob)),
+    root: values.root === undefined ? undefined : nonEmpty('root', values.root as string),
+    base: parseUrlPath(values.base as string | undefined ?? '/'),
+    origins: [...new Set(origins)],
+    loopbackOrigins,
+    port: values.port === undefined ? DEFAULT_PORT : parseInteger('port', values.port as string, 0, 65535),
+    host: values.host === undefined ? '127.0.0.1' : nonEmpty('host', values.host as string),
+    allowedHosts: (values['allowed-host'] as string[] | undefined ?? []).map(host => parseHostName(host)),
+    strictPort: values['strict-port'] as boolean | undefined ?? true,
+    heartbeatMs: values.heartbeat === undefined ? undefined : parseInteger('heartbeat', values.heartbeat as string, 1),
+    poll: values.poll as boolean | undefined,
+    debounceMs: values.debounce === undefined ? undefined : parseInteger('debounce', values.debounce as string, 0),
+    token: values.token === undefined ? undefined : parseToken(values.token as string),
+    fallback: parseFallback(values.fallback as string | undefined ?? 'stylesheets'),
+    overlay: values.overlay as boolean | undefined ?? true,
+    debug: values.debug as boolean | undefined ?? false,
   }
+  return doctor ? { command: 'doctor', options, pageUrl } : { command: 'start', options }
 }
 
 /** `--watch <glob>`, `--[no-]overlay`: how a flag is written in messages and in the help. */
@@ -207,6 +210,17 @@ function parseOrigin(value: string): string {
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password)
     throw new UsageError(`--origin is scheme://host:port only, without a path: use --origin ${url.origin} instead of ${JSON.stringify(value)}.`)
   return url.origin
+}
+
+function parsePageUrl(value: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  }
+  catch {}
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    throw new UsageError(`doctor takes the URL of a page as you open it in the browser, e.g. live-assets doctor http://localhost:3000/; got ${JSON.stringify(value)}.`)
+  return url.href
 }
 
 function parseHostName(value: string): string {

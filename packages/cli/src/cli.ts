@@ -4,6 +4,7 @@ import type { RunningCli } from './start'
 import process from 'node:process'
 import { version } from '../package.json'
 import { parseCliArgs, UsageError } from './args'
+import { runDoctor } from './doctor'
 import { formatHelp } from './help'
 import { createCliLogger } from './logger'
 import { startCli } from './start'
@@ -27,6 +28,11 @@ async function main(argv: string[]): Promise<void> {
     return void process.stdout.write(formatHelp(version))
   if (command.command === 'version')
     return void process.stdout.write(`${version}\n`)
+  if (command.command === 'doctor') {
+    const findings = await runDoctor(command.options, command.pageUrl)
+    process.exitCode = findings.some(finding => finding.verdict === 'problem') ? 1 : 0
+    return
+  }
 
   const logger = createCliLogger(undefined, command.options.debug)
   let cli: RunningCli

@@ -1,5 +1,7 @@
 export type { CliCommand, CliOptions } from './args'
 export { parseCliArgs, UsageError } from './args'
+export type { DoctorRunOptions, Finding, Verdict } from './doctor'
+export { runDoctor } from './doctor'
 export type { Flag } from './flags'
 export { FLAGS } from './flags'
 export { formatHelp } from './help'

@@ -80,6 +80,15 @@ describe('parseCliArgs', () => {
     expect(options('--no-loopback-origins')).toMatchObject({ origins: ['http://localhost:3000'], loopbackOrigins: false })
   })
 
+  it('reads doctor with an optional page URL and the flags of the setup, --watch optional', () => {
+    expect(parseCliArgs(['doctor'])).toMatchObject({ command: 'doctor', pageUrl: undefined, options: { watch: [], port: 35729 } })
+    expect(parseCliArgs(['doctor', 'http://localhost:3000', '--watch', 'a.css', '--port', '4000'])).toMatchObject({
+      command: 'doctor',
+      pageUrl: 'http://localhost:3000/',
+      options: { watch: ['a.css'], port: 4000 },
+    })
+  })
+
   it('normalises --base and --origin', () => {
     expect(options('--base', 'assets//css/').base).toBe('/assets/css')
     expect(options('--base', '/').base).toBe('/')
@@ -111,7 +120,9 @@ describe('parseCliArgs', () => {
     [[...required, '--origin', 'http://localhost:3000/admin'], /use --origin http:\/\/localhost:3000 instead/],
     // what an unquoted glob becomes after the shell expanded it
     [['--watch', 'a.css', 'b.css', '--origin', 'http://localhost:3000'], /^unexpected argument "b.css": quote globs/],
-    [['serve', ...required], /^unexpected argument "serve": every value needs its flag/],
+    [['serve', ...required], /^unexpected argument "serve": every other value needs its flag/],
+    [['doctor', 'localhost:3000'], /^doctor takes the URL of a page as you open it in the browser/],
+    [['doctor', 'http://localhost:3000/', 'extra'], /^unexpected argument "extra": doctor takes one page URL/],
   ])('refuses %j with a message that says what to do', (argv, message) => {
     expect(usageError(argv)).toMatch(message)
   })
