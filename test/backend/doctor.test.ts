@@ -2,7 +2,9 @@ import type { Nginx } from '../reliability/nginx'
 import type { App, CliProcess, Run } from './utils'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { generate } from 'selfsigned'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { copyPlayground as copyBundlerPlayground, loadFrom, removeCopy } from '../dev-server/harness'
 import { startNginx } from '../reliability/nginx'
 import { copyPlayground, killAll, runCli, startApp, startCli } from './utils'
 
@@ -66,7 +68,7 @@ describe('live-assets doctor', () => {
   it('says when no live server answers', async () => {
     const run = await doctor(undefined, ['--port', '1'])
     expect(run.code).toBe(1)
-    expect(run.problems).toEqual([expect.stringContaining('nothing answers at http://127.0.0.1:1/__live_assets/stats')])
+    expect(run.problems).toEqual([expect.stringContaining('no live-assets server answers at http://127.0.0.1:1/__live_assets/stats')])
   })
 
   it('says the page does not load the client, and which tag to add', async () => {
@@ -98,6 +100,25 @@ describe('live-assets doctor', () => {
       expect.stringContaining('--watch "src/**/*.css" matches no file under'),
     ])
   })
+
+  it('checks a dev server\'s page over HTTPS and HTTP/2 (Vite with a certificate of its own)', async () => {
+    const dir = await copyBundlerPlayground('vite')
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048 })
+    const { createServer } = await loadFrom<typeof import('vite')>(dir, 'vite')
+    const vite = await createServer({ root: dir, configFile: path.join(dir, 'vite.config.ts'), cacheDir: path.join(dir, '.vite'), logLevel: 'warn', server: { host: '127.0.0.1', port: 0, https: { key: pems.private, cert: pems.cert } } })
+    try {
+      await vite.listen()
+      const page = `https://localhost:${(vite.httpServer!.address() as { port: number }).port}/`
+      const run = await doctor(page, [])
+      expect(run.problems).toEqual([])
+      expect(run.stdout).toContain(`ok      the live-assets server at ${new URL(page).origin} answers`)
+      expect(run.stdout).toMatch(/ok {6}the first event arrived through https:\/\/localhost:\d+\/__live_assets\/events in \d+ ms, as text\/event-stream; charset=utf-8 over HTTP\/2, uncompressed\./)
+    }
+    finally {
+      await vite.close()
+      await removeCopy(dir)
+    }
+  }, 60_000)
 
   describe('behind nginx, the stream reached through the page\'s own origin', () => {
     let nginx: Nginx | undefined

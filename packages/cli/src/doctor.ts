@@ -44,11 +44,21 @@ export async function runDoctor(options: CliOptions, pageUrl: string | undefined
     output.out(`[live-assets] ${LABELS[verdict]}${message}\n`)
   }
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host
-  const endpoints = `http://${host}:${options.port}${DEFAULT_BASE}`
+  const direct = `http://${host}:${options.port}${DEFAULT_BASE}`
 
+  const page = pageUrl ? await loadPage(pageUrl, say) : undefined
+  // The server the page really uses (a dev server's, or the CLI's through a proxy); else the one the flags name.
+  const client = page?.clients[0]
+  const endpoints = client ? client.href.replace(/\/client\.js(?:[?#].*)?$/, '') : direct
   const up = await checkServer(endpoints, say)
-  if (pageUrl)
-    await checkPage(pageUrl, endpoints, up, options, { cwd, eventWithinMs }, say)
+  if (page) {
+    if (client)
+      await checkClient(page, client, up, options.token, eventWithinMs, say)
+    else
+      sayNoClient(page, direct, say)
+    if (options.watch.length)
+      await checkLinkedSheets(page.html, page.url, options, cwd, say)
+  }
   if (options.watch.length)
     await checkFiles(options, cwd, say)
   if (!pageUrl || !options.watch.length)
@@ -62,14 +72,13 @@ async function checkServer(endpoints: string, say: Say): Promise<boolean> {
   const origin = new URL(endpoints).origin
   let stats: { version?: string, subscribers?: number }
   try {
-    const response = await fetch(`${endpoints}${ROUTES.stats}`, { signal: AbortSignal.timeout(2000) })
-    stats = await response.json() as typeof stats
+    stats = JSON.parse((await get(`${endpoints}${ROUTES.stats}`)).body) as typeof stats
   }
   catch (error) {
-    say('problem', `nothing answers at ${endpoints}${ROUTES.stats} (${reason(error)}): start live-assets in your project (${EXAMPLE}), or pass the --port and --host it runs with.`)
+    say('problem', `no live-assets server answers at ${endpoints}${ROUTES.stats} (${reason(error)}): start live-assets in your project (${EXAMPLE}), or pass the --port and --host it runs with.`)
     return false
   }
-  say('ok', `the live server at ${origin} answers (live-assets ${stats.version}, ${stats.subscribers} page${stats.subscribers === 1 ? '' : 's'} connected).`)
+  say('ok', `the live-assets server at ${origin} answers (live-assets ${stats.version}, ${stats.subscribers} page${stats.subscribers === 1 ? '' : 's'} connected).`)
   // What it accepts, read from what it answers: a page on another loopback port, and on a name that is not one.
   // A *.localhost name: never one of --origin's loopback aliases (localhost, 127.0.0.1, [::1] on the same port).
   const loopback = await headStatus(`${endpoints}${ROUTES.events}`, { Origin: 'http://live-assets-doctor.localhost:9' })
@@ -79,40 +88,43 @@ async function checkServer(endpoints: string, say: Say): Promise<boolean> {
   return true
 }
 
-async function checkPage(pageUrl: string, endpoints: string, serverUp: boolean, options: CliOptions, { cwd, eventWithinMs }: { cwd: string, eventWithinMs: number }, say: Say): Promise<void> {
-  let html: string
-  let finalUrl = pageUrl
+interface Page {
+  /** After redirects. */
+  url: string
+  html: string
+  /** The `src` of each `<script>` that loads the client, resolved. */
+  clients: URL[]
+}
+
+async function loadPage(pageUrl: string, say: Say): Promise<Page | undefined> {
+  let answer: Answer
   try {
-    const response = await fetch(pageUrl, { headers: { Accept: 'text/html' }, signal: AbortSignal.timeout(5000) })
-    html = await response.text()
-    finalUrl = response.url || pageUrl
-    if (!response.ok)
-      return say('problem', `the page answers ${response.status} ${response.statusText} at ${pageUrl}: open it in the browser first; doctor checks a page that loads.`)
+    answer = await get(pageUrl, { headers: { Accept: 'text/html' }, timeoutMs: 5000 })
   }
   catch (error) {
-    return say('problem', `could not load the page at ${pageUrl} (${reason(error)}): is your app's server running at that URL?`)
+    return void say('problem', `could not load the page at ${pageUrl} (${reason(error)}): is your app's server running at that URL?`)
   }
+  if (answer.status !== 200)
+    return void say('problem', `the page answers ${answer.status} at ${answer.url}: open it in the browser first; doctor checks a page that loads.`)
+  const clients = [...answer.body.matchAll(/<script\s(?:[^>]*\s)?src\s*=\s*["']?([^"'\s>]*\/__live_assets\/client\.js[^"'\s>]*)/gi)].map(match => new URL(match[1], answer.url))
+  return { url: answer.url, html: answer.body, clients }
+}
 
-  const scripts = [...html.matchAll(/<script\s(?:[^>]*\s)?src\s*=\s*["']?([^"'\s>]*\/__live_assets\/client\.js[^"'\s>]*)/gi)].map(match => new URL(match[1], finalUrl))
-  if (scripts.length === 0) {
-    const title = /<title[^>]*>([^<]*)</i.exec(html)?.[1]?.trim()
-    say('problem', `the page at ${finalUrl}${title ? ` ("${title}")` : ''} does not load the live-assets client: add <script src="${endpoints}${ROUTES.client}"></script> to its layout, in development only. A proxy or tunnel that shows a page of its own first (a browser warning, a login) must let the page through.`)
-  }
-  else {
-    const client = scripts[0]
-    say('ok', `the page loads the client from ${client.href}${scripts.length > 1 ? ` (and ${scripts.length - 1} more tag${scripts.length > 2 ? 's' : ''}: one is enough)` : ''}.`)
-    const pageOrigin = new URL(finalUrl).origin
-    const eventsUrl = new URL(client.href.replace(/client\.js(?:[?#].*)?$/, 'events'))
-    if (new URL(finalUrl).protocol === 'https:' && eventsUrl.protocol === 'http:') {
-      const loopback = /^(?:localhost|127\.0\.0\.1|\[::1\])$/.test(eventsUrl.hostname)
-      say(loopback ? 'warning' : 'problem', `the page is on HTTPS and the client on HTTP (${eventsUrl.origin}): ${loopback ? 'Chromium and Firefox allow it for a loopback address, Safari blocks it' : 'browsers block it as mixed content'}. Serve live-assets through the page's own HTTPS origin (a proxy location for /__live_assets/).`)
-    }
-    if (serverUp || eventsUrl.origin !== new URL(endpoints).origin)
-      await checkStream(eventsUrl, pageOrigin, options.token, endpoints, eventWithinMs, say)
-  }
+function sayNoClient(page: Page, direct: string, say: Say): void {
+  const title = /<title[^>]*>([^<]*)</i.exec(page.html)?.[1]?.trim()
+  say('problem', `the page at ${page.url}${title ? ` ("${title}")` : ''} does not load the live-assets client: add <script src="${direct}${ROUTES.client}"></script> to its layout, in development only. A proxy or tunnel that shows a page of its own first (a browser warning, a login) must let the page through.`)
+}
 
-  if (options.watch.length)
-    await checkLinkedSheets(html, finalUrl, options, cwd, say)
+async function checkClient(page: Page, client: URL, serverUp: boolean, token: string | undefined, eventWithinMs: number, say: Say): Promise<void> {
+  const more = page.clients.length - 1
+  say('ok', `the page loads the client from ${client.href}${more ? ` (and ${more} more tag${more > 1 ? 's' : ''}: one is enough)` : ''}.`)
+  const eventsUrl = new URL(client.href.replace(/client\.js(?:[?#].*)?$/, 'events'))
+  if (new URL(page.url).protocol === 'https:' && eventsUrl.protocol === 'http:') {
+    const loopback = /^(?:localhost|127\.0\.0\.1|\[::1\])$/.test(eventsUrl.hostname)
+    say(loopback ? 'warning' : 'problem', `the page is on HTTPS and the client on HTTP (${eventsUrl.origin}): ${loopback ? 'Chromium and Firefox allow it for a loopback address, Safari blocks it' : 'browsers block it as mixed content'}. Serve live-assets through the page's own HTTPS origin (a proxy location for /__live_assets/).`)
+  }
+  if (serverUp)
+    await checkStream(eventsUrl, new URL(page.url).origin, token, eventsUrl.href.replace(/\/events$/, ''), eventWithinMs, say)
 }
 
 interface StreamProbe {
@@ -129,7 +141,7 @@ async function checkStream(url: URL, pageOrigin: string, token: string | undefin
   const origin = url.origin === pageOrigin ? undefined : pageOrigin
   // With the token, the event that must come through is one published now; without, the `hello` sent at once.
   const publish = token
-    ? () => fetch(`${endpoints}${ROUTES.publish}`, { method: 'POST', headers: { 'Authorization': `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"event":"doctor","data":{}}' }).then(() => undefined, () => undefined)
+    ? () => get(`${endpoints}${ROUTES.publish}`, { method: 'POST', headers: { 'Authorization': `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"event":"doctor","data":{}}' }).then(() => undefined, () => undefined)
     : undefined
   const probe = await probeStream(url, origin, withinMs + 2000, publish)
   const where = `through ${url.href}`
@@ -299,12 +311,37 @@ async function fileEventArrives(folder: string, file: string): Promise<true | st
 }
 
 async function headStatus(url: string, headers: Record<string, string>): Promise<number> {
-  try {
-    return (await fetch(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(2000) })).status
-  }
-  catch {
-    return 0
-  }
+  return (await get(url, { method: 'HEAD', headers }).catch(() => undefined))?.status ?? 0
+}
+
+interface Answer {
+  /** After redirects. */
+  url: string
+  status: number
+  body: string
+}
+
+/**
+ * One request over HTTP/1.1, redirects followed. Certificates are not checked: dev servers use their own, and
+ * doctor only reads what a developer's browser would be shown anyway.
+ */
+function get(url: string, { method = 'GET', headers = {}, body, timeoutMs = 2000, redirects = 5 }: { method?: string, headers?: Record<string, string>, body?: string, timeoutMs?: number, redirects?: number } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url)
+    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method, headers, rejectUnauthorized: false, timeout: timeoutMs }, (response) => {
+      const location = response.headers.location
+      if (location && redirects > 0 && [301, 302, 303, 307, 308].includes(response.statusCode ?? 0)) {
+        response.resume()
+        return resolve(get(new URL(location, target).href, { method, headers, body, timeoutMs, redirects: redirects - 1 }))
+      }
+      let text = ''
+      response.setEncoding('utf8').on('data', (chunk: string) => text += chunk)
+      response.on('end', () => resolve({ url: target.href, status: response.statusCode ?? 0, body: text }))
+    })
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)))
+    request.on('error', reject)
+    request.end(body)
+  })
 }
 
 function reason(error: unknown): string {
