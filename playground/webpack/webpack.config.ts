@@ -1,19 +1,21 @@
-// webpack.config.cjs: CommonJS on purpose, to show that `require('unplugin-live-assets/webpack')` works.
-const path = require('node:path')
-const HtmlWebpackPlugin = require('html-webpack-plugin')
-const MiniCssExtractPlugin = require('mini-css-extract-plugin')
-const liveAssets = require('unplugin-live-assets/webpack')
+// webpack.config.ts: webpack-cli loads it through tsx (a devDependency here) on Node 20, by itself on Node >= 22.18.
+// The CommonJS form, `const liveAssets = require('unplugin-live-assets/webpack')`, works too (test/packed).
+import type { Configuration } from 'webpack'
+import type { Configuration as DevServerConfiguration } from 'webpack-dev-server'
+import { fileURLToPath } from 'node:url'
+import HtmlWebpackPlugin from 'html-webpack-plugin'
+import MiniCssExtractPlugin from 'mini-css-extract-plugin'
+import liveAssets from 'unplugin-live-assets/webpack'
 
-/** @type {import('webpack').Configuration & { devServer?: import('webpack-dev-server').Configuration }} */
-module.exports = {
+const config: Configuration & { devServer?: DevServerConfiguration } = {
   mode: 'development',
-  context: __dirname,
+  context: fileURLToPath(new URL('.', import.meta.url)),
   // Sheet A comes with the app, sheet B (with its @import partial) as a CSS-only entry: two <link> tags.
   entry: {
     app: ['./src/main.js', './src/styles/a.css'],
     theme: './src/styles/b.css',
   },
-  output: { path: path.join(__dirname, 'dist'), clean: true },
+  output: { path: fileURLToPath(new URL('dist', import.meta.url)), clean: true },
   module: {
     rules: [{ test: /\.css$/, use: [MiniCssExtractPlugin.loader, 'css-loader'] }],
   },
@@ -24,7 +26,7 @@ module.exports = {
     liveAssets(),
   ],
   devServer: {
-    static: { directory: path.join(__dirname, 'static') },
+    static: { directory: fileURLToPath(new URL('static', import.meta.url)) },
     // Stylesheets are swapped by live-assets: with `hot` on, HMR would swap the bundled ones itself, and
     // `liveReload` would reload the page after every build. Reload by hand after editing JavaScript.
     hot: false,
@@ -33,3 +35,5 @@ module.exports = {
     client: { overlay: false },
   },
 }
+
+export default config

@@ -1,7 +1,23 @@
 import type { DevServerSubject, RunningServer, Variant } from './suite'
 import { writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import { spawnNode } from '../watch-mode/harness'
+
+/**
+ * A fresh evaluation of a copy's `webpack.config.ts`, as webpack-cli 7 loads it on Node 20: tsx's require hook
+ * (`tsx/cjs`, registered once for the process), then `require()` of the config, whose own cache entry is dropped first.
+ * Its dependencies stay cached, as in webpack-cli: a second copy of mini-css-extract-plugin would register its
+ * serializers with webpack twice.
+ */
+export function loadWebpackConfig<Config = unknown>(dir: string, file = 'webpack.config.ts'): Config {
+  const require = createRequire(path.join(dir, file))
+  require('tsx/cjs')
+  const resolved = require.resolve(`./${file}`)
+  delete require.cache[resolved]
+  const loaded = require(resolved)
+  return loaded.default ?? loaded
+}
 
 /** The parts of webpack and Rspack (compiler, dev server) the tests drive; both have the same shape. */
 export interface WebpackLike<Config extends { plugins?: unknown[] }> {
@@ -96,11 +112,12 @@ export function webpackServeRunner(config: string): Pick<DevServerSubject, 'star
   }
 }
 
-/** A config file beside `config` that loads it and drops html-webpack-plugin. */
+/** A config file beside `config` (TypeScript, as the playground's) that imports it and drops html-webpack-plugin. */
 async function withoutHtmlPlugin(dir: string, config: string): Promise<string> {
-  const file = `${path.basename(config, path.extname(config))}.no-html.cjs`
-  await writeFile(path.join(dir, file), `const config = require('./${config}')
-module.exports = { ...config, plugins: config.plugins.filter(p => p.constructor.name !== 'HtmlWebpackPlugin') }
+  const file = `${path.basename(config, path.extname(config))}.no-html.ts`
+  await writeFile(path.join(dir, file), `import config from './${config}'
+
+export default { ...config, plugins: config.plugins.filter(p => p.constructor.name !== 'HtmlWebpackPlugin') }
 `)
   return file
 }

@@ -8,21 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { openPage } from '../utils/live-page'
 import { copyPlayground, edit, poll, removeCopy, restyledAt, sampleStyles, stats } from './harness'
 import { describeDevServer } from './suite'
-import { webpackLikeRunner, webpackServeRunner } from './webpack-like'
+import { loadWebpackConfig, webpackLikeRunner, webpackServeRunner } from './webpack-like'
 
 const FILES = { a: 'src/styles/a.css', b: 'src/styles/b.css', partial: 'src/styles/partial.css', public: 'static/public.css' }
 const REQUESTS = { a: /\/app\.[\da-f]{8}\.css/, b: /\/theme\.[\da-f]{8}\.css/ }
 
 /** A config with webpack-dev-server's options, as far as these tests read them. */
 type DevServerConfig = Configuration & { devServer?: object }
-
-/** A fresh evaluation of the copy's CommonJS config through `require()`, as webpack-cli loads it. */
-function loadConfig(dir: string): Configuration {
-  const require = createRequire(path.join(dir, 'webpack.config.cjs'))
-  const file = require.resolve('./webpack.config.cjs')
-  delete require.cache[file]
-  return require(file)
-}
 
 // webpack-dev-server 6 (the current major) as users start it: `webpack serve` of webpack-cli 7, which applies the dev
 // server as a plugin built from the raw config and sets `watch: true`.
@@ -32,7 +24,7 @@ describeDevServer({
   requests: REQUESTS,
   bundledSheets: 'live-assets',
   reloadsOnRestart: false,
-  ...webpackServeRunner('webpack.config.cjs'),
+  ...webpackServeRunner('webpack.config.ts'),
 }, (context) => {
   it('runs inside the dev server: no standalone live server, no origin warning', () => {
     const output = context().server.output!()
@@ -53,10 +45,11 @@ describe('webpack serve with webpack-dev-server 6 defaults (hot and liveReload o
 
   it('a static sheet is swapped in place, never a page reload; HMR alone updates the bundled one', async () => {
     dir = await copyPlayground('webpack')
-    await writeFile(path.join(dir, 'webpack.defaults.cjs'), `const config = require('./webpack.config.cjs')
-module.exports = { ...config, devServer: { static: config.devServer.static } }
+    await writeFile(path.join(dir, 'webpack.defaults.ts'), `import config from './webpack.config.ts'
+
+export default { ...config, devServer: { static: config.devServer.static } }
 `)
-    running = await webpackServeRunner('webpack.defaults.cjs').start(dir, 0)
+    running = await webpackServeRunner('webpack.defaults.ts').start(dir, 0)
     const live = await openPage(running.url)
     try {
       const requests: string[] = []
@@ -91,7 +84,7 @@ describeDevServer({
   bundledSheets: 'live-assets',
   reloadsOnRestart: false,
   ...webpackLikeRunner(async (dir) => {
-    const config = loadConfig(dir)
+    const config = loadWebpackConfig<Configuration>(dir)
     return {
       config,
       compile: createRequire(path.join(dir, 'package.json'))('webpack'),
@@ -117,7 +110,7 @@ describe('webpack-dev-server 6 through its Node API', () => {
     const require = createRequire(path.join(dir, 'package.json'))
     const webpack = require('webpack')
     const DevServer = require('webpack-dev-server')
-    const config = loadConfig(dir)
+    const config = loadWebpackConfig<Configuration>(dir)
     let log = ''
     const stream = new PassThrough().setEncoding('utf8').on('data', (chunk: string) => void (log += chunk))
     const compiler = webpack({ ...config, stats: 'none', infrastructureLogging: { level: 'warn', colors: false, stream } })

@@ -6,6 +6,7 @@ import process from 'node:process'
 import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { copyPlayground, edit, loadFrom, removeCopy } from '../dev-server/harness'
+import { loadWebpackConfig } from '../dev-server/webpack-like'
 import { freePort, openStream, waitFor } from './stream'
 
 const CYCLES = 20
@@ -171,11 +172,11 @@ describe('dev-server lifecycle', () => {
     }, heartbeats)
   }
 
-  it(`webpack-dev-server: stop() and start() x${CYCLES}`, () => devServerRestarts('webpack-dev-server', 'webpack', 'webpack.config.cjs', async (dir) => {
-    const require = createRequire(path.join(dir, 'webpack.config.cjs'))
+  it(`webpack-dev-server: stop() and start() x${CYCLES}`, () => devServerRestarts('webpack-dev-server', 'webpack', 'webpack.config.ts', async (dir) => {
+    const require = createRequire(path.join(dir, 'package.json'))
     const webpack = require('webpack')
     return {
-      compiler: webpack({ ...require('./webpack.config.cjs'), stats: 'none', infrastructureLogging: { level: 'warn' } }),
+      compiler: webpack({ ...loadWebpackConfig<object>(dir), stats: 'none', infrastructureLogging: { level: 'warn' } }),
       DevServer: require('webpack-dev-server'),
     }
   }))

@@ -25,14 +25,15 @@ describe('webpack --watch (no dev server)', () => {
     pageServer = await startPageServer({ root: path.join(dir, 'dist') })
     // The playground's config with the plugin (its one plain-object plugin) on port 0; the page server is on a loopback
     // origin, which needs no option.
-    await writeFile(path.join(dir, 'webpack.watch.cjs'), `const liveAssets = require('unplugin-live-assets/webpack')
-const config = require('./webpack.config.cjs')
-module.exports = {
+    await writeFile(path.join(dir, 'webpack.watch.ts'), `import liveAssets from 'unplugin-live-assets/webpack'
+import config from './webpack.config.ts'
+
+export default {
   ...config,
   plugins: [...config.plugins.filter(p => p.constructor !== Object), liveAssets({ port: 0, nonce: 'wp-nonce-7f' })],
 }
 `)
-    watcher = spawnNode(dir, 'node_modules/webpack-cli/bin/cli.js', ['--config', 'webpack.watch.cjs', '--watch'])
+    watcher = spawnNode(dir, 'node_modules/webpack-cli/bin/cli.js', ['--config', 'webpack.watch.ts', '--watch'])
     await watcher.waitFor(/compiled successfully/, 1, 90_000)
     live = await openPage(pageServer.url)
     await sampleColors(live.page, ['#a', '#b', '#partial'])
