@@ -4,6 +4,7 @@
  * about live-assets except the `<script>` tag that the CLI printed, which its layout includes in development.
  */
 import { Buffer } from 'node:buffer'
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import path from 'node:path'
@@ -26,10 +27,23 @@ const TYPES = {
  */
 
 /**
- * @param {{ dir?: string, port?: number, host?: string }} [options] `dir` holds `views/` and `assets/`
+ * How the asset pipeline names a stylesheet in the URLs it renders:
+ * - `propshaft`: `app-<8 hex>.css` (Rails 8's default), answering 404 for a digest that is no longer the file's, as
+ *   Propshaft does in development;
+ * - `sprockets`: `app-<64 hex>.css` (Sprockets), also 404 for an old digest;
+ * - `query`: `app.css?v=<8 hex>` (Laravel Mix's `?id=`, Django's ManifestStaticFilesStorage-style versions), any
+ *   version answered.
+ * The digest covers the content after the `url()` references in it were rewritten to their own digested names, so
+ * a changed partial changes the name of the sheet that imports it too, as with Propshaft.
+ * @typedef {'propshaft' | 'sprockets' | 'query'} Fingerprint
+ */
+
+/**
+ * @param {{ dir?: string, port?: number, host?: string, fingerprint?: Fingerprint }} [options] `dir` holds `views/` and
+ *   `assets/`; without `fingerprint`, stylesheets are served under their own names
  * @returns {Promise<App>} the running page server
  */
-export async function startApp({ dir = path.dirname(fileURLToPath(import.meta.url)), port = 0, host = '127.0.0.1' } = {}) {
+export async function startApp({ dir = path.dirname(fileURLToPath(import.meta.url)), port = 0, host = '127.0.0.1', fingerprint } = {}) {
   const assets = path.join(dir, 'assets')
   let liveAssetsTag = ''
   /** @type {string[]} */
@@ -41,15 +55,27 @@ export async function startApp({ dir = path.dirname(fileURLToPath(import.meta.ur
     try {
       if (pathname === '/') {
         // Read on every request, like a template in development: editing it shows on the next load.
-        const layout = await readFile(path.join(dir, 'views', 'layout.html'), 'utf8')
+        let layout = await readFile(path.join(dir, 'views', 'layout.html'), 'utf8')
+        if (fingerprint)
+          layout = await replaceAsync(layout, /href="\/assets\/([^"]+\.css)"/g, async (_, name) => `href="/assets/${(await compiled(assets, name, fingerprint)).name}"`)
         return send(res, 200, 'text/html; charset=utf-8', layout.replace('{{ live_assets_tag }}', () => liveAssetsTag), 'no-store')
       }
       if (pathname.startsWith('/assets/')) {
-        const file = path.join(assets, decodeURIComponent(pathname.slice('/assets/'.length)))
+        const requested = decodeURIComponent(pathname.slice('/assets/'.length))
+        const name = fingerprint && fingerprint !== 'query' ? requested.replace(/-[\da-f]{8,64}(?=\.css$)/, '') : requested
+        const file = path.join(assets, name)
         if (!file.startsWith(assets + path.sep))
           return send(res, 403, 'text/plain', 'forbidden')
+        const type = TYPES[path.extname(file)] ?? 'application/octet-stream'
+        if (fingerprint && file.endsWith('.css')) {
+          const asset = await compiled(assets, name, fingerprint)
+          // An old digest is gone, as in Propshaft's development server; `?v=` versions are not checked.
+          if (fingerprint !== 'query' && requested !== asset.name)
+            return send(res, 404, 'text/plain', `not found: ${requested} is now ${asset.name}`)
+          return send(res, 200, type, asset.content, 'max-age=3600')
+        }
         // Cacheable, as many asset servers make stylesheets: a fresh copy must come from the client's cache-busting.
-        return send(res, 200, TYPES[path.extname(file)] ?? 'application/octet-stream', await readFile(file), 'max-age=3600')
+        return send(res, 200, type, await readFile(file), 'max-age=3600')
       }
       send(res, 404, 'text/plain', 'not found')
     }
@@ -74,6 +100,37 @@ export async function startApp({ dir = path.dirname(fileURLToPath(import.meta.ur
       server.closeAllConnections()
     }),
   }
+}
+
+/**
+ * A stylesheet as the pipeline serves it: its `url()` references rewritten to their digested names, and its own
+ * name with the digest of that content.
+ * @param {string} assets the assets folder
+ * @param {string} name e.g. `partials/theme.css`
+ * @param {Fingerprint} fingerprint
+ * @returns {Promise<{ name: string, content: string }>} e.g. `partials/theme-1a2b3c4d.css` and its content
+ */
+async function compiled(assets, name, fingerprint) {
+  const source = await readFile(path.join(assets, name), 'utf8')
+  const content = await replaceAsync(source, /url\(\s*(["']?)([^"')\s]+\.css)\1\s*\)/g, async (_, quote, reference) => {
+    const target = path.posix.join(path.posix.dirname(name), reference)
+    const digested = (await compiled(assets, target, fingerprint)).name
+    return `url(${quote}${path.posix.relative(path.posix.dirname(name), digested).replace(/^(?!\.)/, './')}${quote})`
+  })
+  const digest = createHash(fingerprint === 'sprockets' ? 'sha256' : 'sha1').update(content).digest('hex').slice(0, fingerprint === 'sprockets' ? 64 : 8)
+  return { name: fingerprint === 'query' ? `${name}?v=${digest}` : name.replace(/\.css$/, `-${digest}.css`), content }
+}
+
+/**
+ * @param {string} text
+ * @param {RegExp} pattern a global pattern
+ * @param {(...match: string[]) => Promise<string>} replace
+ * @returns {Promise<string>} `text` with every match replaced
+ */
+async function replaceAsync(text, pattern, replace) {
+  const parts = await Promise.all([...text.matchAll(pattern)].map(match => replace(...match)))
+  let i = 0
+  return text.replace(pattern, () => parts[i++])
 }
 
 /**

@@ -37,9 +37,9 @@ export interface App {
   close: () => Promise<void>
 }
 
-export async function startApp(dir: string): Promise<App> {
-  const module = await import(pathToFileURL(path.join(dir, 'app.js')).href) as { startApp: (options: { dir: string, port: number }) => Promise<App> }
-  return module.startApp({ dir, port: 0 })
+export async function startApp(dir: string, fingerprint?: 'propshaft' | 'sprockets' | 'query'): Promise<App> {
+  const module = await import(pathToFileURL(path.join(dir, 'app.js')).href) as { startApp: (options: { dir: string, port: number, fingerprint?: string }) => Promise<App> }
+  return module.startApp({ dir, port: 0, fingerprint })
 }
 
 export interface Exit {

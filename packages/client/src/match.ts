@@ -3,7 +3,7 @@
  * unit-tested without a browser; `sheets.ts` builds the records from the DOM.
  */
 import type { RenamedFile } from '../../core/src/protocol'
-import { commonTrailing, renamedUrl, segments } from './url'
+import { commonTrailing, renamedUrl, segments, withoutDigest } from './url'
 
 /** One URL a stylesheet owner depends on: its own `href`, or a sheet it reaches through `@import`. */
 export interface SheetRef<T> {
@@ -21,6 +21,11 @@ export interface SwapJob<T> {
   url?: string
   /** Set for a renamed output: the owner's new `href`. */
   href?: string
+  /**
+   * Matched only once the content digests were taken out of the names: the owner's URL changes with its content,
+   * so its new `href` is read from the page as the server renders it now, and its old imports are not refreshed.
+   */
+  fingerprinted?: boolean
   /** Imported URLs to refresh before the owner is reloaded. */
   imports: string[]
 }
@@ -35,12 +40,13 @@ export interface Plan<T> {
  * The refs that share the longest trailing path with `path` (at least the file name). Ties all
  * win: the same file linked twice, or linked and imported, is reloaded everywhere.
  */
-export function bestMatches<T>(path: string, refs: readonly SheetRef<T>[]): SheetRef<T>[] {
-  const wanted = segments(path)
+export function bestMatches<T>(path: string, refs: readonly SheetRef<T>[], digests = false): SheetRef<T>[] {
+  const names = (p: string): string[] => digests ? segments(p).map(withoutDigest) : segments(p)
+  const wanted = names(path)
   let best: SheetRef<T>[] = []
   let score = 0
   for (const ref of refs) {
-    const s = commonTrailing(wanted, segments(new URL(ref.url).pathname))
+    const s = commonTrailing(wanted, names(new URL(ref.url).pathname))
     if (s > score)
       [best, score] = [[ref], s]
     else if (s && s === score)
@@ -63,13 +69,15 @@ export function planReload<T>(files: readonly string[], renamed: readonly Rename
       jobs.set(owner, j = { owner, imports: [] })
     return j
   }
-  const take = (ref: SheetRef<T>, href?: string): void => {
+  const take = (ref: SheetRef<T>, href?: string, fingerprinted?: boolean): void => {
     matched = true
     if (ref.frozen)
       return
     const j = job(ref.owner)
     if (href)
       j.href = href
+    if (fingerprinted)
+      j.fingerprinted = true
     if (!ref.imported)
       j.url = ref.url
     else if (!j.imports.includes(ref.url))
@@ -81,8 +89,10 @@ export function planReload<T>(files: readonly string[], renamed: readonly Rename
       take(ref, renamedUrl(ref.url, from, to))
   }
   for (const file of files) {
-    for (const ref of bestMatches(file, refs))
-      take(ref)
+    const exact = bestMatches(file, refs)
+    // `app.css` changed and the page links `app-1a2b3c4d.css`: the backend fingerprints its assets.
+    for (const ref of exact.length ? exact : bestMatches(file, refs, true))
+      take(ref, undefined, !exact.length)
   }
   if (all) {
     for (const ref of refs) {

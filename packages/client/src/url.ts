@@ -63,6 +63,20 @@ function decode(segment: string): string {
   }
 }
 
+/**
+ * A file name without the content digest an asset pipeline puts in it: `application-1a2b3c4d.css` (Propshaft),
+ * `application-<64 hex>.css` (Sprockets), `app.3f2a1b9c.css` and `app-3f2a1b9c.digested.css` become `application.css`,
+ * `app.css`. Seven or more hex digits, so that `theme-dark.css` or `v2-grid.css` keep their names.
+ */
+export function withoutDigest(name: string): string {
+  return name.replace(/[-.][\da-f]{7,64}(?:\.digested)?(?=\.[^.]+$)/i, '')
+}
+
+/** `https://x/assets/app-1a2b3c4d.css?v=2` -> `https://x/assets/app.css`: the same asset whatever its version. */
+export function unversioned(url: URL): string {
+  return `${url.origin}${segments(url.pathname).map(name => `/${withoutDigest(name)}`).join('')}`
+}
+
 /** How many trailing path segments `a` and `b` share: `/x/css/app.css` and `/css/app.css` share 2. */
 export function commonTrailing(a: readonly string[], b: readonly string[]): number {
   let n = 0

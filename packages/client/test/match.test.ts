@@ -76,3 +76,18 @@ describe('planReload', () => {
     expect(planReload(['/css/missing.css'], [], refs)).toEqual({ matched: false, jobs: [] })
   })
 })
+
+describe('fingerprinted names', () => {
+  it('match the changed file once their digests are taken out, and say so', () => {
+    const refs = [link('/assets/application-1a2b3c4d.css'), imported('/assets/application-1a2b3c4d.css', '/assets/partials/theme-9f8e7d6c.css'), link('/assets/admin-0123456.css')]
+    const plan = planReload(['/assets/application.css'], [], refs)
+    expect(plan.jobs).toEqual([{ owner: '/assets/application-1a2b3c4d.css', url: 'http://page.test/assets/application-1a2b3c4d.css', imports: [], fingerprinted: true }])
+    const partial = planReload(['/assets/partials/theme.css'], [], refs)
+    expect(partial.jobs).toEqual([{ owner: '/assets/application-1a2b3c4d.css', imports: ['http://page.test/assets/partials/theme-9f8e7d6c.css'], fingerprinted: true }])
+  })
+
+  it('prefer an exact name, which is no fingerprint', () => {
+    const refs = [link('/css/app.css'), link('/css/app-1a2b3c4d.css')]
+    expect(planReload(['/css/app.css'], [], refs).jobs.map(job => [job.owner, job.fingerprinted])).toEqual([['/css/app.css', undefined]])
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bustUrl, changedPath, commonTrailing, freshToken, renamedUrl, segments, unbustUrl } from '../src/url'
+import { bustUrl, changedPath, commonTrailing, freshToken, renamedUrl, segments, unbustUrl, unversioned, withoutDigest } from '../src/url'
 
 describe('bustUrl', () => {
   it('adds la=<token> and keeps the hash', () => {
@@ -72,5 +72,21 @@ describe('renamedUrl', () => {
 
   it('gives nothing when the link is another file', () => {
     expect(renamedUrl('http://h/vendor.css', '/app.1.css', '/app.2.css')).toBeUndefined()
+  })
+})
+
+describe('withoutDigest', () => {
+  it('takes out the digests of Propshaft, Sprockets and content-hashed names, and nothing else', () => {
+    expect(withoutDigest('application-1a2b3c4d.css')).toBe('application.css')
+    expect(withoutDigest(`application-${'ab12'.repeat(16)}.css`)).toBe('application.css')
+    expect(withoutDigest('app.3f2a1b9c.css')).toBe('app.css')
+    expect(withoutDigest('app-3f2a1b9c.digested.css')).toBe('app.css')
+    for (const name of ['theme-dark.css', 'v2-grid.css', 'app-123456.css', 'decade.css', 'app.css'])
+      expect(withoutDigest(name)).toBe(name)
+  })
+
+  it('gives one key to every version of an asset', () => {
+    expect(unversioned(new URL('https://x.test/assets/app-1a2b3c4d.css?v=2'))).toBe('https://x.test/assets/app.css')
+    expect(unversioned(new URL('https://x.test/assets/app-9e8d7c6b.css'))).toBe('https://x.test/assets/app.css')
   })
 })
