@@ -17,16 +17,23 @@ const require = createRequire(import.meta.url)
 const cliPackage = require.resolve('@live-assets/cli/package.json')
 const bin = path.join(path.dirname(cliPackage), require(cliPackage).bin['live-assets'])
 
+/** @returns {import('./app.js').Fingerprint | undefined} FINGERPRINT, when it names a mode of the asset pipeline */
+function fingerprint() {
+  const mode = process.env.FINGERPRINT
+  return mode === 'propshaft' || mode === 'sprockets' || mode === 'query' ? mode : undefined
+}
+
 /** @param {number} port */
 async function startPageServer(port) {
   try {
-    return await startApp({ dir: here, port })
+    // FINGERPRINT=propshaft|sprockets|query: link digested names, as Rails, Sprockets or Laravel Mix do.
+    return await startApp({ dir: here, port, fingerprint: fingerprint() })
   }
   catch (error) {
     if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'EADDRINUSE')
       throw error
     console.warn(`[playground] port ${port} is taken; the page server takes a free one instead (set PORT to choose).`)
-    return startApp({ dir: here, port: 0 })
+    return startApp({ dir: here, port: 0, fingerprint: fingerprint() })
   }
 }
 
