@@ -12,6 +12,8 @@ export interface ConnectionOptions {
   /** Event names to listen for (an EventSource only delivers named events to named listeners). */
   events: readonly string[]
   heartbeatMs: number
+  /** True when another tab that shares this stream is visible: a hidden leader tab then reconnects too. */
+  wanted?: () => boolean
   /** Resume after this event: the server replays what came since. */
   lastEventId?: string
   /** `id` is the event's id, empty for a `ping`. */
@@ -23,6 +25,8 @@ export interface ConnectionOptions {
 
 export interface Connection {
   close: () => void
+  /** Reconnects now if the stream is down and waits for this tab to be visible, and `wanted` says so. */
+  wake: () => void
 }
 
 const FIRST_DELAY_MS = 500
@@ -30,7 +34,7 @@ const MAX_DELAY_MS = 30_000
 /** Silence longer than this many heartbeats means the stream is dead, even if the socket is open. */
 const WATCHDOG_HEARTBEATS = 2.5
 
-export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, onDown, log }: ConnectionOptions): Connection {
+export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', onEvent, onDown, log }: ConnectionOptions): Connection {
   let source: EventSource | undefined
   let attempt = 0
   let up = false
@@ -74,7 +78,8 @@ export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, o
     }
     es.onerror = (event) => {
       // The server's `error` event (a build error) arrives here too, as a message: not a connection failure.
-      if (event instanceof MessageEvent)
+      // WebKit fires `error` on a stream we closed (in `pagehide`) when the page comes back from the cache.
+      if (event instanceof MessageEvent || es !== source)
         return
       // A server that is down leaves the EventSource reconnecting; an answer it may not read (a 403 without CORS
       // headers, any non-200) closes it.
@@ -108,8 +113,21 @@ export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, o
     log(`${reason}; reconnecting in ${delay} ms`)
     retry = setTimeout(() => {
       retry = undefined
-      whenVisible(open)
+      reopen()
     }, delay)
+  }
+
+  /**
+   * Opens the stream now, or once the tab is visible: a hidden tab does not hammer a server that is down. A shared
+   * worker has no document and no visibility: it opens now.
+   */
+  function reopen(): void {
+    if (closed || source || retry)
+      return
+    if (typeof document === 'undefined' || !document.hidden || wanted?.())
+      return open()
+    // The same listener is added once however often this runs.
+    document.addEventListener('visibilitychange', reopen, { once: true })
   }
 
   open()
@@ -119,7 +137,9 @@ export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, o
       clearTimeout(watchdog)
       clearTimeout(retry)
       source?.close()
+      source = undefined
     },
+    wake: reopen,
   }
 }
 
@@ -130,19 +150,4 @@ export function connect({ url, events, heartbeatMs, lastEventId = '', onEvent, o
 function sayRefused(url: URL): void {
   const origin = location.origin
   console.warn(`[live-assets] ${url.origin} refuses the event stream of ${origin}, so this page gets no live updates. If the terminal running live-assets says it refused ${origin}, allow it: allowedOrigins: ['${origin}'] in the plugin, --origin ${origin} for the CLI.`)
-}
-
-/**
- * Runs `fn` now, or once the tab is visible again: a hidden tab does not hammer a server that is down.
- * A shared worker has no document and no visibility: it runs `fn` now.
- */
-function whenVisible(fn: () => void): void {
-  if (typeof document === 'undefined' || !document.hidden)
-    return fn()
-  document.addEventListener('visibilitychange', function listener() {
-    if (!document.hidden) {
-      document.removeEventListener('visibilitychange', listener)
-      fn()
-    }
-  })
 }

@@ -6,6 +6,7 @@
  * relays over a `BroadcastChannel`.
  */
 import type { ClientConfig } from '../../core/src/protocol'
+import type { Connection } from './connection'
 import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS, EVENTS, ROUTES } from '../../core/src/protocol'
 import { connect } from './connection'
 
@@ -23,7 +24,12 @@ export interface Hub {
   start: () => void
   /** Closes the stream; `start` resumes it. */
   stop: () => void
-  /** What a tab joining now needs: the last `hello`, and the build error still showing. */
+  /** Another tab is visible and waits for the stream: reconnect now even if this tab is hidden. */
+  wake: () => void
+  /**
+   * What a tab joining now needs: the last `hello`, and the build error still showing. The `hello` carries the
+   * newest event id, so that a tab back from the back/forward cache can tell whether it missed anything.
+   */
   greeting: () => Message[]
 }
 
@@ -38,11 +44,12 @@ export function eventsUrl(config: ClientConfig, scriptUrl: string): URL {
  * @param send gets every event, and `disconnect`
  * @param log debug lines
  * @param lastId the newest event id already applied: the first connection resumes after it
+ * @param wanted true when another tab waits for the stream (see `ConnectionOptions.wanted`)
  */
-export function createHub(url: URL, config: ClientConfig, send: (message: Message) => void, log: (message: string) => void, lastId = ''): Hub {
+export function createHub(url: URL, config: ClientConfig, send: (message: Message) => void, log: (message: string) => void, lastId = '', wanted?: () => boolean): Hub {
   let hello: Message | undefined
   let error: Message | undefined
-  let connection: { close: () => void } | undefined
+  let connection: Connection | undefined
   return {
     start() {
       connection ??= connect({
@@ -51,6 +58,7 @@ export function createHub(url: URL, config: ClientConfig, send: (message: Messag
         // A zero or missing heartbeat (a hand-written ESM config) would make the watchdog fire at once, forever.
         heartbeatMs: config.heartbeatMs || DEFAULT_HEARTBEAT_MS,
         lastEventId: lastId,
+        wanted,
         onEvent(name, data, id) {
           lastId = id || lastId
           const message: Message = [name, data, lastId]
@@ -70,7 +78,8 @@ export function createHub(url: URL, config: ClientConfig, send: (message: Messag
       connection?.close()
       connection = undefined
     },
-    greeting: () => [hello, error].filter(Boolean) as Message[],
+    wake: () => connection?.wake(),
+    greeting: () => [hello && [hello[0], hello[1], lastId], error].filter(Boolean) as Message[],
   }
 }
 

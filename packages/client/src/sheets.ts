@@ -64,7 +64,8 @@ export function readRules(sheet: CSSStyleSheet | null): CSSRuleList | undefined 
   catch {}
 }
 
-function walkImports(sheet: CSSStyleSheet | null, base: string, depth: number, visit: (url: string) => void): void {
+/** Calls `visit` with the absolute URL of every `@import` under `sheet`, and the rule. */
+export function walkImports(sheet: CSSStyleSheet | null, base: string, depth: number, visit: (url: string, rule: CSSImportRule) => void): void {
   const rules = readRules(sheet)
   if (!rules || depth > MAX_IMPORT_DEPTH)
     return
@@ -75,7 +76,7 @@ function walkImports(sheet: CSSStyleSheet | null, base: string, depth: number, v
     if (rule.type === IMPORT_RULE) {
       const imported = rule as CSSImportRule
       try {
-        visit(new URL(imported.href, sheet!.href ?? base).href)
+        visit(new URL(imported.href, sheet!.href ?? base).href, imported)
       }
       catch {}
       walkImports(imported.styleSheet, base, depth + 1, visit)

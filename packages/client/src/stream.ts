@@ -1,13 +1,13 @@
 /**
  * How a tab gets its events: from the shared worker, else from the leader tab, else (no Web Locks:
  * a page on plain http that is not localhost) over a connection of its own. The stream is closed on
- * `pagehide`, so the page stays eligible for the back/forward cache, and reopened on `pageshow`,
- * catching up with what it missed.
+ * `beforeunload` and `pagehide`, so the page stays eligible for the back/forward cache, and reopened
+ * on `pageshow`, catching up with what it missed.
  */
 import type { ClientConfig } from '../../core/src/protocol'
 import type { Hub, Message } from './hub'
 import { EVENTS } from '../../core/src/protocol'
-import { BYE, createHub } from './hub'
+import { BYE, createHub, DOWN } from './hub'
 
 export interface StreamOptions {
   url: URL
@@ -24,39 +24,57 @@ interface Letter {
   message?: Message
   /** A new tab's id: it asks the leader for the greeting. */
   hi?: string
+  /** A visible tab waits for the stream, which is down: the leader reconnects even if it is hidden itself. */
+  wake?: boolean
 }
 
 /** @returns how to close the stream for good */
 export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptions): () => void {
   /** The newest event id this tab has applied. */
   let seen = ''
-  let stop = start(false)
+  // A page loaded again by "back" (not restored from the cache) gets its stylesheets from the HTTP cache, as they
+  // were before any edit: refresh them all once.
+  let stop: (() => void) | undefined = start(false, (performance.getEntriesByType?.('navigation')[0] as PerformanceNavigationTiming | undefined)?.type === 'back_forward')
   const onHide = (): void => {
-    stop()
-    stop = () => {}
+    stop?.()
+    stop = undefined
   }
   const onShow = (event: PageTransitionEvent): void => {
     if (event.persisted)
-      stop = start(true)
+      stop ??= start(true)
+  }
+  // Firefox decides whether the page may enter the back/forward cache before `pagehide`: a held or requested Web Lock
+  // then keeps it out. So let go on `beforeunload`, and come back if the page is still here after all (a cancelled
+  // navigation, a download link). An EventSource of the page keeps it out even then: in Firefox a leader tab, or a
+  // tab on its own, comes back as a new page, and refreshes its sheets as such.
+  const onLeave = (): void => {
+    onHide()
+    setTimeout(() => stop ??= start(true), 1000)
   }
   addEventListener('pagehide', onHide)
   addEventListener('pageshow', onShow)
+  addEventListener('beforeunload', onLeave)
   return () => {
     onHide()
     removeEventListener('pagehide', onHide)
     removeEventListener('pageshow', onShow)
+    removeEventListener('beforeunload', onLeave)
   }
 
-  /** `resuming`: back from the back/forward cache, a relayed stream does not replay what this tab missed. */
-  function start(resuming: boolean): () => void {
+  /**
+   * `resuming`: back from the back/forward cache, a relayed stream does not replay what this tab missed.
+   * `stale`: every stylesheet may be out of date, whatever the stream says.
+   */
+  function start(resuming: boolean, stale = false): () => void {
     const receive = ([name, data, id = '']: Message, relayed = true): void => {
       onEvent(name, data)
-      if (resuming && relayed && name === EVENTS.hello && id !== seen) {
-        log('back from the page cache and events were missed: reloading every stylesheet once')
-        onEvent(EVENTS.reloadCSS, { files: [] })
+      if (name === EVENTS.hello) {
+        if (stale || (resuming && relayed && id !== seen)) {
+          log('back from another page and events may have been missed: reloading every stylesheet once')
+          onEvent(EVENTS.reloadCSS, { files: [] })
+        }
+        resuming = stale = false
       }
-      if (name === EVENTS.hello)
-        resuming = false
       seen = id || seen
     }
     let close = viaWorker(receive, () => {
@@ -103,31 +121,49 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
     const abort = new AbortController()
     let hub: Hub | undefined
     let release = (): void => {}
+    /** Leader: a visible tab asked for the stream since it went down. Follower: the stream is down. */
+    let waiting = false
     const post = (letter: Letter): void => channel.postMessage(letter)
+    // A leader in the background waits to be visible before it reconnects, and its visible followers wait for it.
+    const wake = (): void => {
+      if (waiting && !hub && !document.hidden)
+        post({ wake: true })
+    }
     navigator.locks.request(name, { signal: abort.signal }, () => new Promise<void>((resolve) => {
       release = resolve
       log(`leading: this tab holds the connection to ${url.href} for the others`)
+      waiting = false
       hub = createHub(url, config, (message) => {
+        if (message[0] === EVENTS.hello)
+          waiting = false
         post({ message })
         receive(message, false)
-      }, log, seen)
+      }, log, seen, () => waiting)
       hub.start()
     })).catch(() => {})
     channel.onmessage = ({ data }: MessageEvent<Letter>) => {
-      if (data.hi && hub) {
+      if (data.wake && hub) {
+        waiting = true
+        hub.wake()
+      }
+      else if (data.hi && hub) {
         for (const message of hub.greeting())
           post({ to: data.hi, message })
       }
       else if (data.message && !hub && (!data.to || data.to === me)) {
+        waiting = data.message[0] === DOWN || (waiting && data.message[0] !== EVENTS.hello)
         receive(data.message)
+        wake()
       }
     }
+    document.addEventListener('visibilitychange', wake)
     post({ hi: me })
     return () => {
       abort.abort()
       hub?.stop()
       release()
       channel.close()
+      document.removeEventListener('visibilitychange', wake)
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import type { SwapJob } from './match'
 import type { Owner } from './sheets'
-import { trackSheet } from './sheets'
+import { readRules, trackSheet, walkImports } from './sheets'
 import { bustUrl, unbustUrl } from './url'
 
 export interface SwapFailure {
@@ -28,6 +28,12 @@ interface Claim {
 
 const claims = new Map<Owner, Claim>()
 
+/**
+ * The `media` attribute each switched clone stands for. Its attribute stays "not all" and its sheet's media is set
+ * instead: WebKit fetches a link again when its `media` attribute changes, and shows no sheet until it has it.
+ */
+const mediaOf = new WeakMap<Element, string | null>()
+
 /** Clones still loading: never a target of a newer event. */
 export const pendingClones: WeakSet<Element> = new WeakSet()
 
@@ -45,10 +51,10 @@ export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string,
   })
   const current = (owner: Owner, claim: Claim): boolean => claims.get(owner) === claim
 
-  // A reloaded owner would read an imported partial from the HTTP cache; refresh those first.
+  // Load each changed partial once first: a broken one keeps the old styles, and a cacheable one is then read from the cache.
   const broken = new Set<string>()
   await Promise.all([...new Set(jobs.flatMap(job => job.imports))].map(async (url) => {
-    const problem = await refreshCache(url)
+    const problem = await preload(url, bustUrl(url, token))
     if (problem) {
       broken.add(url)
       failed.push({ url, message: problem })
@@ -96,14 +102,14 @@ interface Ready {
 
 async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob<Owner>, token: string, claim: Claim): Promise<Ready | SwapFailure | undefined> {
   const clone = owner.cloneNode(true) as typeof owner
-  const media = owner.getAttribute('media')
+  const media = mediaOf.has(owner) ? mediaOf.get(owner)! : owner.getAttribute('media')
   const isLink = clone.localName === 'link'
   clone.media = 'not all'
   // The attribute, not the resolved `href`: a relative URL stays relative, as its author wrote it.
   if (isLink)
     clone.setAttribute('href', bustUrl(job.href ?? owner.getAttribute('href')!, token))
   pendingClones.add(clone)
-  const result = await new Promise<'load' | 'error' | 'superseded'>((resolve) => {
+  let result = await new Promise<'load' | 'error' | 'superseded'>((resolve) => {
     const timer = setTimeout(done, LOAD_TIMEOUT_MS, 'error')
     function done(outcome: 'load' | 'error' | 'superseded'): void {
       clearTimeout(timer)
@@ -114,6 +120,8 @@ async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob
     claim.cancel = () => done('superseded')
     owner.after(clone)
   })
+  if (result === 'load' && job.imports.length)
+    result = await bustImports(clone.sheet!, owner.baseURI, job.imports, token)
   const urls = isLink ? [unbustUrl((clone as HTMLLinkElement).href)] : job.imports
   const drop = (): void => {
     pendingClones.delete(clone)
@@ -124,10 +132,8 @@ async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob
       drop,
       apply() {
         pendingClones.delete(clone)
-        if (media === null)
-          clone.removeAttribute('media')
-        else
-          clone.setAttribute('media', media)
+        clone.sheet!.media.mediaText = media ?? ''
+        mediaOf.set(clone, media)
         owner.remove()
         return urls
       },
@@ -173,13 +179,38 @@ async function fetchSheet(sheet: CSSStyleSheet, url: string, token: string, fail
 }
 
 /**
- * Re-downloads an imported sheet into the HTTP cache (`cache: 'reload'` stores the answer), so the
- * reloaded owner's `@import` reads the new file even when the server allowed caching. Returns what
- * went wrong, if anything.
+ * Points the clone's `@import`s of the changed partials at their cache-busted URL, and waits until they have loaded.
+ * Firefox gives every new sheet of a document the copy of an imported sheet it already parsed, whatever the HTTP
+ * cache holds: only a new URL is read again.
  */
-async function refreshCache(url: string): Promise<string | undefined> {
+async function bustImports(sheet: CSSStyleSheet, base: string, urls: string[], token: string): Promise<'load' | 'error'> {
+  const stale: CSSImportRule[] = []
+  // The owner may be an earlier clone, whose rules already point at an earlier busted URL.
+  const changed = urls.map(unbustUrl)
+  walkImports(sheet, base, 0, (url, rule) => changed.includes(unbustUrl(url)) && rule.cssText.includes(rule.href) && stale.push(rule))
+  const loading = stale.map((rule) => {
+    const parent = rule.parentStyleSheet!
+    const index = [...parent.cssRules].indexOf(rule)
+    parent.insertRule(rule.cssText.replace(rule.href, bustUrl(rule.href, token)), index)
+    parent.deleteRule(index + 1)
+    return parent.cssRules[index] as CSSImportRule
+  })
+  // An imported sheet has no load event; its rules can be read once it has loaded (Firefox throws until then).
+  for (const deadline = Date.now() + LOAD_TIMEOUT_MS; !loading.every(rule => readRules(rule.styleSheet));) {
+    if (Date.now() > deadline)
+      return 'error'
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  return 'load'
+}
+
+/**
+ * Downloads a changed imported sheet at its new `busted` URL, before the swap; the answer is stored in the HTTP
+ * cache where the server allows it, and read from there by the `@import`. Returns what went wrong, if anything.
+ */
+async function preload(url: string, busted: string): Promise<string | undefined> {
   try {
-    const res = await fetch(url, { cache: 'reload', mode: 'no-cors', credentials: 'include' })
+    const res = await fetch(busted, { mode: 'no-cors', credentials: 'include' })
     await res.blob()
     if (res.type === 'opaque' || res.ok)
       return
