@@ -4,11 +4,11 @@
  * about live-assets except the `<script>` tag that the CLI printed, which its layout includes in development.
  */
 import { Buffer } from 'node:buffer'
-import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { compiled, replaceAsync, undigested } from './pipeline.js'
 
 /** @type {Record<string, string>} */
 const TYPES = {
@@ -26,17 +26,7 @@ const TYPES = {
  * @property {() => Promise<void>} close stops the server and ends open connections
  */
 
-/**
- * How the asset pipeline names a stylesheet in the URLs it renders:
- * - `propshaft`: `app-<8 hex>.css` (Rails 8's default), answering 404 for a digest that is no longer the file's, as
- *   Propshaft does in development;
- * - `sprockets`: `app-<64 hex>.css` (Sprockets), also 404 for an old digest;
- * - `query`: `app.css?v=<8 hex>` (Laravel Mix's `?id=`, Django's ManifestStaticFilesStorage-style versions), any
- *   version answered.
- * The digest covers the content after the `url()` references in it were rewritten to their own digested names, so
- * a changed partial changes the name of the sheet that imports it too, as with Propshaft.
- * @typedef {'propshaft' | 'sprockets' | 'query'} Fingerprint
- */
+/** @typedef {import('./pipeline.js').Fingerprint} Fingerprint how the asset pipeline names stylesheets */
 
 /**
  * @param {{ dir?: string, port?: number, host?: string, fingerprint?: Fingerprint }} [options] `dir` holds `views/` and
@@ -62,7 +52,7 @@ export async function startApp({ dir = path.dirname(fileURLToPath(import.meta.ur
       }
       if (pathname.startsWith('/assets/')) {
         const requested = decodeURIComponent(pathname.slice('/assets/'.length))
-        const name = fingerprint && fingerprint !== 'query' ? requested.replace(/-[\da-f]{8,64}(?=\.css$)/, '') : requested
+        const name = fingerprint && fingerprint !== 'query' ? undigested(requested) : requested
         const file = path.join(assets, name)
         if (!file.startsWith(assets + path.sep))
           return send(res, 403, 'text/plain', 'forbidden')
@@ -100,37 +90,6 @@ export async function startApp({ dir = path.dirname(fileURLToPath(import.meta.ur
       server.closeAllConnections()
     }),
   }
-}
-
-/**
- * A stylesheet as the pipeline serves it: its `url()` references rewritten to their digested names, and its own
- * name with the digest of that content.
- * @param {string} assets the assets folder
- * @param {string} name e.g. `partials/theme.css`
- * @param {Fingerprint} fingerprint
- * @returns {Promise<{ name: string, content: string }>} e.g. `partials/theme-1a2b3c4d.css` and its content
- */
-async function compiled(assets, name, fingerprint) {
-  const source = await readFile(path.join(assets, name), 'utf8')
-  const content = await replaceAsync(source, /url\(\s*(["']?)([^"')\s]+\.css)\1\s*\)/g, async (_, quote, reference) => {
-    const target = path.posix.join(path.posix.dirname(name), reference)
-    const digested = (await compiled(assets, target, fingerprint)).name
-    return `url(${quote}${path.posix.relative(path.posix.dirname(name), digested).replace(/^(?!\.)/, './')}${quote})`
-  })
-  const digest = createHash(fingerprint === 'sprockets' ? 'sha256' : 'sha1').update(content).digest('hex').slice(0, fingerprint === 'sprockets' ? 64 : 8)
-  return { name: fingerprint === 'query' ? `${name}?v=${digest}` : name.replace(/\.css$/, `-${digest}.css`), content }
-}
-
-/**
- * @param {string} text
- * @param {RegExp} pattern a global pattern
- * @param {(...match: string[]) => Promise<string>} replace
- * @returns {Promise<string>} `text` with every match replaced
- */
-async function replaceAsync(text, pattern, replace) {
-  const parts = await Promise.all([...text.matchAll(pattern)].map(match => replace(...match)))
-  let i = 0
-  return text.replace(pattern, () => parts[i++])
 }
 
 /**
