@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core'
 import type { LivePage } from '../utils/live-page'
 import type { Site } from '../utils/site'
 import { describe, expect, it } from 'vitest'
+import { imagePlaces } from '../utils/probes'
 import { useSites } from '../utils/site'
 
 const sites = useSites('assets')
@@ -18,32 +19,8 @@ function svg(size: number, color = 'black'): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect width="100%" height="100%" fill="${color}"/></svg>`
 }
 
-/** What each place shows: an image's natural width, a background's URL, or the URL in an attribute. */
 function places(page: Page): Promise<Record<string, string | number>> {
-  return page.evaluate(() => {
-    const shadow = document.querySelector('#host')!.shadowRoot!
-    const frame = (document.querySelector('#frame') as HTMLIFrameElement).contentDocument!
-    const width = (el: Element | null): number => (el as HTMLImageElement).naturalWidth
-    const background = (el: Element | null): string => getComputedStyle(el!).backgroundImage.replace(location.origin, '')
-    const $ = (selector: string): Element | null => document.querySelector(selector)
-    return {
-      'plain': width($('#plain')),
-      'set': width($('#set')),
-      'pic': width($('#pic')),
-      'in-shadow': width(shadow.querySelector('#in-shadow')),
-      'in-frame': width(frame.querySelector('#in-frame')),
-      'bg': background($('#bg')),
-      'bg-imported': background($('#bg-imported')),
-      'inline': background($('#inline')),
-      'in-style': background(shadow.querySelector('#in-style')),
-      'in-adopted': background(shadow.querySelector('#in-adopted')),
-      'svg-image': $('#svg-image')!.getAttribute('href')!,
-      'video': $('#video')!.getAttribute('poster')!,
-      'unrelated': width($('#unrelated')),
-      'same-name': width($('#same-name')),
-      'bg-other': background($('#bg-other')),
-    }
-  })
+  return page.evaluate(imagePlaces)
 }
 
 const BUSTED = /\/img\/a\.svg\?la=\w+/

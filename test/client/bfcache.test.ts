@@ -3,6 +3,7 @@ import type { Site } from '../utils/site'
 import { chromium } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chromeArgs, chromePath } from '../utils/global-setup'
+import { openPage } from '../utils/live-page'
 import { startSite } from '../utils/site'
 
 declare global {
@@ -70,6 +71,29 @@ describe.each(Object.entries(modes))('the back/forward cache, with %s', (_, hide
     }
     finally {
       await context.close()
+    }
+  })
+})
+
+describe('a page that comes back without the back/forward cache', () => {
+  it('reloads every stylesheet once: the HTTP cache still has them as they were before the edits', async () => {
+    site = await startSite()
+    // The run's Chromium, launched by Playwright with the back/forward cache off.
+    const live = await openPage(site.url('/index.html'))
+    try {
+      await live.page.goto(site.url('/plain.html'))
+      await site.write('css/other.css', '#o { color: rgb(0, 0, 121); }')
+      site.publish('reloadCSS', { files: ['/css/other.css'] })
+      await live.page.goBack()
+      await live.waitForEvents('connect', 1)
+      expect(site.page.count('/index.html')).toBe(2)
+      await expect.poll(() => live.style('#o', 'color')).toBe('rgb(0, 0, 121)')
+      // One refresh of every sheet, then only what changes.
+      await live.waitForEvents('after-swap', 1)
+      expect((await live.events('after-swap'))[0].files).toHaveLength(3)
+    }
+    finally {
+      await live.close()
     }
   })
 })

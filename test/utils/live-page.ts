@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core'
 import { getBrowser } from './browser'
+import { EVENT_NAMES, recordEvents, recordFrames } from './probes'
 
 export interface RecordedEvent {
   name: string
@@ -39,8 +40,6 @@ export interface LivePage {
 /** Swap durations seen by every page of this test file, for the report. */
 export const swapDurations: number[] = []
 
-const EVENT_NAMES = ['connect', 'disconnect', 'before-swap', 'after-swap', 'error']
-
 export interface OpenPageOptions {
   waitForConnect?: boolean
   /** Opens the page as one more tab of this context (closed with the page, not the context). */
@@ -54,12 +53,7 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad,
   const context = shared ?? await (await getBrowser()).newContext()
   const page = await context.newPage()
   const close = (): Promise<void> => shared ? page.close() : context.close()
-  await page.addInitScript((names) => {
-    window.__sentinel = Math.random()
-    window.__la = []
-    for (const name of names)
-      addEventListener(`live-assets:${name}`, event => window.__la.push({ name, detail: (event as CustomEvent).detail }))
-  }, EVENT_NAMES)
+  await page.addInitScript(recordEvents, EVENT_NAMES)
   await beforeLoad?.(page)
   const lines: string[] = []
   page.on('console', message => void lines.push(message.text()))
@@ -103,27 +97,9 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad,
   return live
 }
 
-/**
- * Records `property` of each selector on every animation frame into `window.__frames`, so a test
- * can prove that no painted frame showed a state it should not. A selector may be a path into open
- * shadow roots, each but the last naming a shadow host: `['#card', 'x-inner', '#title']`.
- */
+/** Records `property` of each selector on every animation frame into `window.__frames` (see `recordFrames`). */
 export async function sampleFrames(page: Page, selectors: (string | string[])[], property: string): Promise<void> {
-  await page.evaluate(([sels, prop]) => {
-    const at = (path: string | string[]): Element => {
-      const parts = [path].flat()
-      let root: Document | ShadowRoot = document
-      for (const host of parts.slice(0, -1))
-        root = root.querySelector(host)!.shadowRoot!
-      return root.querySelector(parts.at(-1)!)!
-    }
-    window.__frames = []
-    const loop = (): void => {
-      window.__frames.push(sels.map(s => getComputedStyle(at(s)).getPropertyValue(prop)))
-      requestAnimationFrame(loop)
-    }
-    requestAnimationFrame(loop)
-  }, [selectors, property] as const)
+  await page.evaluate(recordFrames, [selectors, property] as const)
 }
 
 /** Prints min / median / max of the swap durations of this file. */

@@ -16,6 +16,10 @@ export interface PageServerOptions {
   middleware?: Middleware
   /** Origin of a live-assets server on another port, written into pages at `%LIVE%`. */
   liveOrigin?: string
+  /** A script run first in every page, before anything else in its `<head>`. */
+  head?: string
+  /** `Cache-Control` of pages (default `no-store`) and of stylesheets and images (default `max-age=3600`). */
+  cache?: { pages?: string, assets?: string }
 }
 
 export interface PageRequest {
@@ -52,7 +56,7 @@ const TYPES: Record<string, string> = {
  * `max-age`, as many static servers do: only a URL the browser has never fetched is fetched again,
  * so a client that forgets to cache-bust fails the tests instead of passing by luck.
  */
-export async function startPageServer({ root, middleware, liveOrigin = '' }: PageServerOptions): Promise<PageServer> {
+export async function startPageServer({ root, middleware, liveOrigin = '', head, cache = {} }: PageServerOptions): Promise<PageServer> {
   const requests: PageRequest[] = []
   const routes: Route[] = []
   const live = { origin: liveOrigin }
@@ -75,11 +79,14 @@ export async function startPageServer({ root, middleware, liveOrigin = '' }: Pag
       try {
         let body: string | Uint8Array = await readFile(file)
         const type = TYPES[extname(file)] ?? 'application/octet-stream'
-        if (type.startsWith('text/html'))
+        if (type.startsWith('text/html')) {
           body = new TextDecoder().decode(body).replaceAll('%LIVE%', live.origin)
+          if (head)
+            body = body.replace('<head>', `<head><script>${head}</script>`)
+        }
         res.writeHead(200, {
           'Content-Type': type,
-          'Cache-Control': /^(?:text\/css|image\/)/.test(type) ? 'max-age=3600' : 'no-store',
+          'Cache-Control': /^(?:text\/css|image\/)/.test(type) ? cache.assets ?? 'max-age=3600' : cache.pages ?? 'no-store',
         })
         res.end(body)
       }

@@ -1,6 +1,6 @@
 import type { Handler, LiveAssetsOptions, LiveServer, LiveServerWatchOptions } from '@live-assets/core'
 import type { LivePage, OpenPageOptions } from './live-page'
-import type { PageServer } from './page-server'
+import type { PageServer, PageServerOptions } from './page-server'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +25,8 @@ export interface SiteOptions {
   mode?: 'same-origin' | 'cross-origin'
   /** Cross-origin mode: the live server watches the temp copy (`cwd` is set to it). */
   watch?: LiveServerWatchOptions
+  /** Options of the page server beside its root and the live-assets middleware. */
+  pages?: Pick<PageServerOptions, 'head' | 'cache'>
 }
 
 export interface Site {
@@ -47,7 +49,7 @@ export interface Site {
 }
 
 /** A temp copy of the fixtures, served by a page server, with live-assets beside or inside it. */
-export async function startSite({ fixtures = clientFixtures, live: liveOptions = {}, mode = 'same-origin', watch }: SiteOptions = {}): Promise<Site> {
+export async function startSite({ fixtures = clientFixtures, live: liveOptions = {}, mode = 'same-origin', watch, pages }: SiteOptions = {}): Promise<Site> {
   const root = await mkdtemp(join(tmpdir(), 'live-assets-client-'))
   await cp(fixtures, root, { recursive: true })
   const options: LiveAssetsOptions = { logger: silentLogger, ...liveOptions }
@@ -64,10 +66,10 @@ export async function startSite({ fixtures = clientFixtures, live: liveOptions =
 
   if (mode === 'same-origin') {
     handler = createHandler(options)
-    page = await startPageServer({ root, middleware: handler })
+    page = await startPageServer({ ...pages, root, middleware: handler })
   }
   else {
-    page = await startPageServer({ root })
+    page = await startPageServer({ ...pages, root })
     await startLive()
   }
 
