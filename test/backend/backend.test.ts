@@ -176,6 +176,23 @@ describe('a server-rendered page with the live-assets CLI beside it', () => {
     expect(fetches('/assets/layout.css')).toBe(layoutFetches)
   })
 
+  it('a syntax error in a watched sheet shows the overlay and keeps the old styles; fixing it removes the overlay', async () => {
+    const before = await style(page, TITLE_COLOR)
+    const appFetches = fetches('/assets/app.css')
+    const target = file('assets/app.css')
+    const good = await readFile(target, 'utf8')
+    await writeFile(target, `${good}\n.title {{ color: rgb(9, 9, 9); }\n`)
+    const overlay = await page.waitForSelector('live-assets-overlay', { state: 'attached', timeout: 20_000 })
+    expect(await overlay.evaluate(host => host.shadowRoot!.textContent)).toMatch(/app\.css.*Unclosed block|Unclosed block/s)
+    expect(await style(page, TITLE_COLOR)).toBe(before)
+    expect(fetches('/assets/app.css')).toBe(appFetches)
+    await writeFile(target, `${good}\n.title { color: rgb(0, 91, 0); }\n`)
+    await page.waitForFunction(([[s, p], value]) => getComputedStyle(document.querySelector(s)!).getPropertyValue(p) === value, [TITLE_COLOR, 'rgb(0, 91, 0)'] as const, { timeout: 20_000 })
+    await page.waitForSelector('live-assets-overlay', { state: 'detached', timeout: 20_000 })
+    expect(cli.output()).toMatch(/assets\/app\.css:\d+: Unclosed block; the page keeps the previous version and shows the error\./)
+    await expectNoReload()
+  })
+
   it('sends nothing for a save that does not change the file', async () => {
     const before = await stats(cli.endpoints)
     const layoutFetches = fetches('/assets/layout.css')

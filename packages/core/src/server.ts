@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net'
-import type { FileKind } from './files'
 import type { Handler } from './handler'
 import type { LiveAssetsOptions } from './options'
 import type { Watcher, WatcherOptions } from './watcher'
@@ -11,6 +10,8 @@ import { fileKind } from './files'
 import { createHandler } from './handler'
 import { resolveOptions } from './options'
 import { EVENTS } from './protocol'
+import { createPublisher } from './publisher'
+import { checkStylesheet } from './stylesheet-check'
 import { createWatcher, fileToUrlPath, globBase } from './watcher'
 
 export interface LiveServerWatchOptions extends Partial<Omit<WatcherOptions, 'logger' | 'onChange'>> {
@@ -121,6 +122,40 @@ function startWatching(watch: LiveServerWatchOptions, handler: Handler, logger: 
   const urlBase = watch.urlBase ?? '/'
   const reloadGlobs = watch.reload ?? []
   const isReload = picomatch(reloadGlobs.length ? reloadGlobs : ['!**'], { dot: true })
+  const publisher = createPublisher(handler, logger)
+  let queue = Promise.resolve()
+
+  async function publish(files: string[]): Promise<void> {
+    const reloads = files.filter(file => fileKind(file) === 'other' && isReload(path.relative(cwd, file).replace(/\\/g, '/')))
+    if (reloads.length) {
+      logger.info(`page reload: ${reloads.map(file => path.relative(cwd, file)).join(', ')} changed`)
+      handler.publish(EVENTS.reload, { reason: `${path.basename(reloads[0])} changed` })
+      return
+    }
+    // A stylesheet with a syntax error is not sent: the browser would drop everything after it. The page keeps the
+    // old sheet and shows the error until the file parses again.
+    const good: string[] = []
+    for (const file of files.filter(file => fileKind(file) === 'stylesheet')) {
+      const error = await checkStylesheet(file, root)
+      publisher.setError(`stylesheet:${file}`, error)
+      if (error)
+        logger.warn(`${path.relative(cwd, file).replace(/\\/g, '/')}${error.line ? `:${error.line}` : ''}: ${error.message.split('\n')[0]}; the page keeps the previous version and shows the error.`)
+      else
+        good.push(file)
+    }
+    // A source map changes with its stylesheet, whose swap already brings it: it sends nothing of its own.
+    const urls = (list: string[]): string[] => list.map(file => fileToUrlPath(file, root, urlBase)).sort()
+    const pages = (): string => `(${handler.broadcaster.stats().subscribers} pages)`
+    const css = urls(good)
+    if (css.length)
+      logger.info(`css update: ${css.join(', ')} ${pages()}`)
+    publisher.reloadCSS(css)
+    const images = urls(files.filter(file => fileKind(file) === 'image'))
+    if (images.length)
+      logger.info(`image update: ${images.join(', ')} ${pages()}`)
+    publisher.reloadAssets(images)
+  }
+
   return createWatcher({
     ...watch,
     // A `reload` glob is watched even when `paths` does not cover it.
@@ -128,25 +163,8 @@ function startWatching(watch: LiveServerWatchOptions, handler: Handler, logger: 
     cwd,
     logger,
     onChange(files) {
-      const reloads = files.filter(file => fileKind(file) === 'other' && isReload(path.relative(cwd, file).replace(/\\/g, '/')))
-      if (reloads.length) {
-        logger.info(`page reload: ${reloads.map(file => path.relative(cwd, file)).join(', ')} changed`)
-        handler.publish(EVENTS.reload, { reason: `${path.basename(reloads[0])} changed` })
-        return
-      }
-      // A source map changes with its stylesheet, whose swap already brings it: it sends nothing of its own.
-      const urls = (kind: FileKind): string[] => files.filter(file => fileKind(file) === kind).map(file => fileToUrlPath(file, root, urlBase)).sort()
-      const pages = (): string => `(${handler.broadcaster.stats().subscribers} pages)`
-      const css = urls('stylesheet')
-      if (css.length) {
-        logger.info(`css update: ${css.join(', ')} ${pages()}`)
-        handler.publish(EVENTS.reloadCSS, { files: css })
-      }
-      const images = urls('image')
-      if (images.length) {
-        logger.info(`image update: ${images.join(', ')} ${pages()}`)
-        handler.publish(EVENTS.reloadAssets, { files: images })
-      }
+      // One batch after the other: a check of the first must not be overtaken by the next save.
+      queue = queue.then(() => publish(files)).catch(error => logger.error(`could not send a change: ${(error as Error).message}`))
     },
   })
 }

@@ -393,7 +393,9 @@ describe.each([
     const paces = [[0], [0, 10, 30, 45, 55, 70]]
     for (const [round, pace] of paces.entries()) {
       const statesBefore = seenStates.length
-      const content = Buffer.from(`/* round ${round} */\n${randomBytes(size).toString('base64')}`.slice(0, size))
+      // Valid CSS of exactly `size` bytes: a file the server checks and sends (a truncated one does not parse).
+      const [head, tail] = [`/* round ${round} */\n.big { --data: "`, '" }\n']
+      const content = Buffer.from(`${head}${randomBytes(size).toString('base64').slice(0, size - head.length - tail.length)}${tail}`)
       const file = await open(w.at('big.css'), 'w')
       let writes = 0
       for (let offset = 0; offset < size; offset += chunk) {

@@ -3,8 +3,7 @@ import type { LiveHandler } from './live-handler'
 import type { PluginLogger } from './logger'
 import type { ResolvedOptions } from './options'
 import type { Mount } from './url-map'
-import { createWatcher } from '@live-assets/core'
-import { checkStylesheet } from './stylesheet-check'
+import { checkStylesheet, createWatcher } from '@live-assets/core'
 import { isStylesheet, urlsOf, watchMount } from './url-map'
 
 /**

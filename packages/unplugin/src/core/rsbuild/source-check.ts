@@ -1,5 +1,5 @@
 import type { ErrorPayload } from '@live-assets/core'
-import { checkStylesheet } from '../stylesheet-check'
+import { checkStylesheet } from '@live-assets/core'
 import { isStylesheet } from '../url-map'
 
 export interface SourceCheck {

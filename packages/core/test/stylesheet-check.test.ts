@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { checkStylesheet } from '../src/core/stylesheet-check'
+import { checkStylesheet } from '../src/stylesheet-check'
 
 let dir: string
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'live-assets-unplugin-'))
+  dir = await mkdtemp(path.join(tmpdir(), 'live-assets-css-'))
 })
 afterEach(() => rm(dir, { recursive: true, force: true }))
 
