@@ -59,13 +59,13 @@ describe.each(engineNames)('in %s', (name) => {
   const sentinel = (tab: Tab): Promise<number> => tab.run(() => window.__sentinel)
 
   /** Leaves for another page, edits, comes back; true when the page came from the back/forward cache. */
-  async function away(tab: Tab, color: string): Promise<boolean> {
+  async function away(tab: Tab, value: string): Promise<boolean> {
     await tab.run(() => window.__kept = 1)
     await tab.goto(site!.url('/plain.html'))
-    await edit('css/other.css', `#o { color: ${color}; }`)
+    await edit('css/other.css', `#o { color: ${value}; }`)
     await tab.run(() => void setTimeout(() => history.back()))
     await tab.until(() => location.pathname === '/index.html' && document.readyState === 'complete' && !!window.__la)
-    await showsColor(tab, '#o', color)
+    await showsColor(tab, '#o', value)
     return await tab.run(() => window.__kept === 1)
   }
 
