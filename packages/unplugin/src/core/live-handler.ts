@@ -3,11 +3,8 @@ import type { PluginLogger } from './logger'
 import type { ResolvedOptions } from './options'
 import { createHandler, createPublisher, ROUTES } from '@live-assets/core'
 
-/** The few events a bundler integration publishes, over any core handler: a dev server's or a standalone server's. */
-export type LiveEvents = Publisher
-
 /** The core handler as a dev server mounts it, with the few events a bundler integration publishes. */
-export interface LiveHandler extends LiveEvents {
+export interface LiveHandler extends Publisher {
   middleware: Handler
   close: () => void
 }
@@ -21,10 +18,5 @@ export interface LiveHandler extends LiveEvents {
 export function createLiveHandler(options: ResolvedOptions, logger: PluginLogger): LiveHandler {
   const middleware = createHandler({ ...options.server, allowedHosts: true, logger })
   logger.debug(`serving ${options.server.base}${ROUTES.events} and ${options.server.base}${ROUTES.client}`)
-  return { middleware, ...createLiveEvents(middleware, logger), close: () => middleware.close() }
-}
-
-/** The core's publisher: one set of rules for every path from a change to the page. */
-export function createLiveEvents(handler: Handler, logger: PluginLogger): LiveEvents {
-  return createPublisher(handler, logger)
+  return { middleware, ...createPublisher(middleware, logger), close: () => middleware.close() }
 }

@@ -5,7 +5,7 @@ export interface PluginLogger extends Logger {
   debug: (message: string) => void
 }
 
-/** Vite's `config.logger`, as far as we use it. */
+/** Vite's `config.logger` or Rsbuild's `api.logger`, as far as we use them. */
 interface ViteLogger {
   info: (message: string, options?: { timestamp?: boolean }) => void
   warn: (message: string, options?: { timestamp?: boolean }) => void
@@ -19,14 +19,18 @@ interface InfrastructureLogger {
   error: (...args: any[]) => void
 }
 
-/** Vite prints messages as given: the prefix is ours to add, with Vite's timestamp like its own HMR lines. */
-export function viteLogger(logger: ViteLogger, debug: boolean): PluginLogger {
-  const line = (message: string): string => `[live-assets] ${message}`
+/**
+ * A bundler's logger that prints messages as given (Vite's, Rsbuild's): the prefix is ours to add. Vite's lines get
+ * its timestamp, like its own HMR lines.
+ */
+export function prefixedLogger(logger: ViteLogger, debug: boolean, options?: { timestamp?: boolean }): PluginLogger {
+  // No second argument without options: Rsbuild's logger would print it.
+  const args = (message: string): [string, { timestamp?: boolean }?] => options ? [`[live-assets] ${message}`, options] : [`[live-assets] ${message}`]
   return {
-    info: message => logger.info(line(message), { timestamp: true }),
-    warn: message => logger.warn(line(message), { timestamp: true }),
-    error: message => logger.error(line(message), { timestamp: true }),
-    debug: message => debug && logger.info(line(message), { timestamp: true }),
+    info: message => logger.info(...args(message)),
+    warn: message => logger.warn(...args(message)),
+    error: message => logger.error(...args(message)),
+    debug: message => debug && logger.info(...args(message)),
   }
 }
 

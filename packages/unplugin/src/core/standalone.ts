@@ -1,9 +1,7 @@
-import type { LiveServer } from '@live-assets/core'
-import type { LiveEvents } from './live-handler'
+import type { LiveServer, Publisher } from '@live-assets/core'
 import type { PluginLogger } from './logger'
 import type { ResolvedOptions } from './options'
-import { createConsoleLogger, createLiveServer, ROUTES } from '@live-assets/core'
-import { createLiveEvents } from './live-handler'
+import { createConsoleLogger, createLiveServer, createPublisher, ROUTES } from '@live-assets/core'
 
 /** One user's hold on the shared standalone server of its port. */
 export interface StandaloneLease {
@@ -11,7 +9,7 @@ export interface StandaloneLease {
   url: string
   /** e.g. `http://127.0.0.1:35729/__live_assets/client.js`. */
   clientUrl: string
-  events: LiveEvents
+  events: Publisher
   /** Publishes any other event, e.g. `reload`. */
   publish: (event: string, data?: unknown) => void
   logger: PluginLogger
@@ -21,7 +19,7 @@ export interface StandaloneLease {
 
 interface Entry {
   server: Promise<LiveServer>
-  events?: LiveEvents
+  events?: Publisher
   users: number
   closeTimer?: NodeJS.Timeout
 }
@@ -71,7 +69,7 @@ export async function acquireStandalone(options: ResolvedOptions, logger: Plugin
     if (!allowed.includes(origin))
       allowed.push(origin)
   }
-  entry.events ??= createLiveEvents(server.handler, logger)
+  entry.events ??= createPublisher(server.handler, logger)
   const held = entry
   let released = false
   return {

@@ -5,7 +5,7 @@ import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { createChangeCollector, globBase, ROUTES } from '@live-assets/core'
 import { createLiveHandler } from './live-handler'
-import { viteLogger } from './logger'
+import { prefixedLogger } from './logger'
 import { directoryMount, isWithin, watchMount } from './url-map'
 import { createStylesheetPublisher } from './watched-stylesheets'
 
@@ -47,7 +47,7 @@ export function viteDevServer(options: ResolvedOptions): Partial<Plugin> {
 function startSession(server: ViteDevServer, options: ResolvedOptions): Session {
   // Captured now: after a restart, `server` forwards to the new server's properties.
   const { config, watcher } = server
-  const logger = viteLogger(config.logger, options.debug)
+  const logger = prefixedLogger(config.logger, options.debug, { timestamp: true })
   const live = createLiveHandler(options, logger)
   // Added before Vite's internal middlewares (this is not a post hook), after its Host check and CORS.
   server.middlewares.use(live.middleware)

@@ -9,6 +9,7 @@ import type { WebpackLikeCompiler } from '../webpack-like/types'
 import { ROUTES } from '@live-assets/core'
 import { createCssDiff } from '../css-diff'
 import { createLiveHandler } from '../live-handler'
+import { prefixedLogger } from '../logger'
 import { directoryMount } from '../url-map'
 import { watchServedFiles } from '../watched-stylesheets'
 import { cssOutputs, publicPathOf, toErrorPayload } from '../webpack-like/compilation'
@@ -28,7 +29,7 @@ export function rsbuildDevServer(options: ResolvedOptions): Partial<RsbuildPlugi
   return {
     apply: (_config, { action }) => action === 'dev',
     setup(api) {
-      const logger = rsbuildLogger(api.logger, options.debug)
+      const logger = prefixedLogger(api.logger, options.debug)
       let session: { live: LiveHandler, watcher: Watcher | undefined } | undefined
 
       api.modifyRsbuildConfig(config => keepLiveFilesOutOfPublicDirReload(config, api.context.rootPath))
@@ -131,15 +132,4 @@ function explainReloadOptions(environments: EnvironmentContext[], logger: Plugin
     logger.debug('dev.hmr is on: Rsbuild\'s HMR swaps the stylesheets it bundles; live-assets swaps public and watched ones and shows build errors.')
   else if (web.some(environment => environment.config.dev.liveReload))
     logger.warn('dev.liveReload reloads the page after every build, CSS-only ones included, so bundled stylesheets cannot be swapped in place: set dev.liveReload: false to let live-assets swap them, or dev.hmr: true to let Rsbuild\'s HMR do it.')
-}
-
-/** Rsbuild's logger adds its own level label; the package name is ours to add. */
-function rsbuildLogger(logger: RsbuildPluginAPI['logger'], debug: boolean): PluginLogger {
-  const line = (message: string): string => `[live-assets] ${message}`
-  return {
-    info: message => logger.info(line(message)),
-    warn: message => logger.warn(line(message)),
-    error: message => logger.error(line(message)),
-    debug: message => debug && logger.info(line(message)),
-  }
 }
