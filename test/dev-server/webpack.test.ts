@@ -33,41 +33,45 @@ describeDevServer({
   })
 })
 
-describe('webpack serve with webpack-dev-server 6 defaults (hot and liveReload on)', () => {
-  let dir: string | undefined
-  let running: RunningServer | undefined
-
+/** A playground copy and its dev server for one test, stopped and removed after it. */
+function oneCopyPerTest(): { dir?: string, running?: RunningServer } {
+  const t: { dir?: string, running?: RunningServer } = {}
   afterEach(async () => {
-    await running?.stop()
-    await removeCopy(dir)
-    running = dir = undefined
+    await t.running?.stop()
+    await removeCopy(t.dir)
+    t.running = t.dir = undefined
   })
+  return t
+}
+
+describe('webpack serve with webpack-dev-server 6 defaults (hot and liveReload on)', () => {
+  const t = oneCopyPerTest()
 
   it('a static sheet is swapped in place, never a page reload; HMR alone updates the bundled one', async () => {
-    dir = await copyPlayground('webpack')
-    await writeFile(path.join(dir, 'webpack.defaults.ts'), `import config from './webpack.config.ts'
+    t.dir = await copyPlayground('webpack')
+    await writeFile(path.join(t.dir, 'webpack.defaults.ts'), `import config from './webpack.config.ts'
 
 export default { ...config, devServer: { static: config.devServer.static } }
 `)
-    running = await webpackServeRunner('webpack.defaults.ts').start(dir, 0)
-    const live = await openPage(running.url)
+    t.running = await webpackServeRunner('webpack.defaults.ts').start(t.dir, 0)
+    const live = await openPage(t.running.url)
     try {
       const requests: string[] = []
       live.page.on('request', r => void requests.push(r.url()))
       await sampleStyles(live.page)
-      await poll(async () => (await stats(running!.url)).subscribers === 1, { what: 'one subscriber' })
+      await poll(async () => (await stats(t.running!.url)).subscribers === 1, { what: 'one subscriber' })
 
-      await edit(dir, FILES.public, 'rgb(150, 30, 150)', 'rgb(150, 30, 151)')
+      await edit(t.dir, FILES.public, 'rgb(150, 30, 150)', 'rgb(150, 30, 151)')
       await restyledAt(live.page, '#public', 'rgb(150, 30, 151)')
       expect(requests.filter(url => url.includes('/public.css'))).toEqual([expect.stringMatching(/[?&]la=/)])
       expect(await live.sentinel()).toBe(live.firstSentinel)
 
       const from = requests.length
-      const published = (await stats(running.url)).eventsPublished
-      await edit(dir, FILES.a, 'rgb(200, 30, 30)', 'rgb(200, 30, 40)')
+      const published = (await stats(t.running.url)).eventsPublished
+      await edit(t.dir, FILES.a, 'rgb(200, 30, 30)', 'rgb(200, 30, 40)')
       await poll(() => requests.slice(from).some(url => url.includes('.hot-update.json')), { what: 'an HMR update' })
       expect(requests.slice(from).filter(url => /[?&]la=/.test(url))).toEqual([])
-      expect((await stats(running.url)).eventsPublished).toBe(published)
+      expect((await stats(t.running.url)).eventsPublished).toBe(published)
     }
     finally {
       await live.close()
@@ -95,29 +99,22 @@ describeDevServer({
 })
 
 describe('webpack-dev-server 6 through its Node API', () => {
-  let dir: string | undefined
-  let running: RunningServer | undefined
-
-  afterEach(async () => {
-    await running?.stop()
-    await removeCopy(dir)
-    running = dir = undefined
-  })
+  const t = oneCopyPerTest()
 
   /** `new WebpackDevServer(options(config, compiler), compiler)`, with the infrastructure log captured. */
   async function start(options: (config: DevServerConfig, compiler: { options: DevServerConfig }) => object): Promise<{ url: string, log: () => string }> {
-    dir = await copyPlayground('webpack')
-    const require = createRequire(path.join(dir, 'package.json'))
+    t.dir = await copyPlayground('webpack')
+    const require = createRequire(path.join(t.dir, 'package.json'))
     const webpack = require('webpack')
     const DevServer = require('webpack-dev-server')
-    const config = loadWebpackConfig<Configuration>(dir)
+    const config = loadWebpackConfig<Configuration>(t.dir)
     let log = ''
     const stream = new PassThrough().setEncoding('utf8').on('data', (chunk: string) => void (log += chunk))
     const compiler = webpack({ ...config, stats: 'none', infrastructureLogging: { level: 'warn', colors: false, stream } })
     const server = new DevServer({ ...options(config, compiler), host: '127.0.0.1', port: 0, setupExitSignals: false }, compiler)
     await server.start()
     const { port } = server.server.address() as { port: number }
-    running = {
+    t.running = {
       url: `http://127.0.0.1:${port}/`,
       port,
       async stop() {
@@ -125,7 +122,7 @@ describe('webpack-dev-server 6 through its Node API', () => {
         await new Promise(resolve => compiler.close(resolve))
       },
     }
-    return { url: running.url, log: () => log }
+    return { url: t.running.url, log: () => log }
   }
 
   it('given the compiler\'s devServer options, swaps a bundled and a static sheet in place', async () => {
@@ -134,9 +131,9 @@ describe('webpack-dev-server 6 through its Node API', () => {
     try {
       await sampleStyles(live.page)
       await poll(async () => (await stats(url)).subscribers === 1, { what: 'one subscriber' })
-      await edit(dir!, FILES.a, 'rgb(200, 30, 30)', 'rgb(200, 30, 31)')
+      await edit(t.dir!, FILES.a, 'rgb(200, 30, 30)', 'rgb(200, 30, 31)')
       await restyledAt(live.page, '#a', 'rgb(200, 30, 31)')
-      await edit(dir!, FILES.public, 'rgb(150, 30, 150)', 'rgb(150, 30, 151)')
+      await edit(t.dir!, FILES.public, 'rgb(150, 30, 150)', 'rgb(150, 30, 151)')
       await restyledAt(live.page, '#public', 'rgb(150, 30, 151)')
       expect(await live.sentinel()).toBe(live.firstSentinel)
     }
