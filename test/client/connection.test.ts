@@ -63,10 +63,17 @@ describe('the connection', () => {
         w.__hidden = false
         w.__streams = 0
         Object.defineProperty(Document.prototype, 'hidden', { get: () => w.__hidden })
-        const Native = EventSource
-        window.EventSource = class extends Native {
+        // A tab's stream is opened in a worker of its own (one per attempt), or by the page where that is refused.
+        const [NativeSource, NativeWorker] = [EventSource, Worker]
+        window.EventSource = class extends NativeSource {
           constructor(url: string | URL, init?: EventSourceInit) {
             super(url, init)
+            w.__streams++
+          }
+        }
+        window.Worker = class extends NativeWorker {
+          constructor(url: string | URL, options?: WorkerOptions) {
+            super(url, options)
             w.__streams++
           }
         }

@@ -20,6 +20,8 @@ export interface PageServerOptions {
   head?: string
   /** `Cache-Control` of pages (default `no-store`) and of stylesheets and images (default `max-age=3600`). */
   cache?: { pages?: string, assets?: string }
+  /** More headers of every page (HTML), e.g. a `Content-Security-Policy`. */
+  headers?: Record<string, string>
 }
 
 export interface PageRequest {
@@ -56,7 +58,7 @@ const TYPES: Record<string, string> = {
  * `max-age`, as many static servers do: only a URL the browser has never fetched is fetched again,
  * so a client that forgets to cache-bust fails the tests instead of passing by luck.
  */
-export async function startPageServer({ root, middleware, liveOrigin = '', head, cache = {} }: PageServerOptions): Promise<PageServer> {
+export async function startPageServer({ root, middleware, liveOrigin = '', head, cache = {}, headers = {} }: PageServerOptions): Promise<PageServer> {
   const requests: PageRequest[] = []
   const routes: Route[] = []
   const live = { origin: liveOrigin }
@@ -87,6 +89,7 @@ export async function startPageServer({ root, middleware, liveOrigin = '', head,
         res.writeHead(200, {
           'Content-Type': type,
           'Cache-Control': /^(?:text\/css|image\/)/.test(type) ? cache.assets ?? 'max-age=3600' : cache.pages ?? 'no-store',
+          ...type.startsWith('text/html') && headers,
         })
         res.end(body)
       }

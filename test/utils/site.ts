@@ -26,7 +26,7 @@ export interface SiteOptions {
   /** Cross-origin mode: the live server watches the temp copy (`cwd` is set to it). */
   watch?: LiveServerWatchOptions
   /** Options of the page server beside its root and the live-assets middleware. */
-  pages?: Pick<PageServerOptions, 'head' | 'cache'>
+  pages?: Pick<PageServerOptions, 'head' | 'cache' | 'headers'>
 }
 
 export interface Site {

@@ -5,11 +5,13 @@
  * failure closes the stream and we reconnect ourselves: with backoff and jitter, one attempt at a
  * time, only while the tab is visible, resuming from the last event id.
  */
+import type { CloseSource } from './source'
 import { LAST_EVENT_ID_PARAM } from '../../core/src/protocol'
+import { openSource } from './source'
 
 export interface ConnectionOptions {
   url: URL
-  /** Event names to listen for (an EventSource only delivers named events to named listeners). */
+  /** Event names to listen for. */
   events: readonly string[]
   heartbeatMs: number
   /** True when another tab that shares this stream is visible: a hidden leader tab then reconnects too. */
@@ -35,7 +37,7 @@ const MAX_DELAY_MS = 30_000
 const WATCHDOG_HEARTBEATS = 2.5
 
 export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', onEvent, onDown, log }: ConnectionOptions): Connection {
-  let source: EventSource | undefined
+  let source: CloseSource | undefined
   let attempt = 0
   let up = false
   let refusals = 0
@@ -50,13 +52,10 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
     if (lastEventId)
       target.searchParams.set(LAST_EVENT_ID_PARAM, lastEventId)
     // No credentials: a cross-origin stream then needs only an exact Access-Control-Allow-Origin.
-    const es = source = new EventSource(target)
-    for (const name of events) {
-      es.addEventListener(name, (event) => {
-        // A connection failure is also an `error` event on the EventSource, but not a message.
-        if (!(event instanceof MessageEvent))
-          return
-        const { data, lastEventId: id } = event as MessageEvent<string>
+    source = openSource({
+      url: target,
+      events,
+      onMessage(name, data, id) {
         if (id)
           lastEventId = id
         arm()
@@ -74,21 +73,17 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
           arm()
         }
         onEvent(name, payload, id)
-      })
-    }
-    es.onerror = (event) => {
-      // The server's `error` event (a build error) arrives here too, as a message: not a connection failure.
-      // WebKit fires `error` on a stream we closed (in `pagehide`) when the page comes back from the cache.
-      if (event instanceof MessageEvent || es !== source)
-        return
-      // A server that is down leaves the EventSource reconnecting; an answer it may not read (a 403 without CORS
-      // headers, any non-200) closes it.
-      if (es.readyState !== EventSource.CLOSED)
-        return fail('the stream broke')
-      if (++refusals === 2)
-        sayRefused(url)
-      fail('the server refused the stream')
-    }
+      },
+      onFailure(refused) {
+        // A server that is down leaves the EventSource reconnecting; an answer it may not read (a 403 without CORS
+        // headers, any non-200) closes it.
+        if (!refused)
+          return fail('the stream broke')
+        if (++refusals === 2)
+          sayRefused(url)
+        fail('the server refused the stream')
+      },
+    })
     arm()
   }
 
@@ -100,7 +95,7 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
 
   function fail(reason: string): void {
     clearTimeout(watchdog)
-    source?.close()
+    source?.()
     source = undefined
     if (up) {
       up = false
@@ -136,7 +131,7 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
       closed = true
       clearTimeout(watchdog)
       clearTimeout(retry)
-      source?.close()
+      source?.()
       source = undefined
     },
     wake: reopen,

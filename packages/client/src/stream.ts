@@ -45,8 +45,8 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
   }
   // Firefox decides whether the page may enter the back/forward cache before `pagehide`: a held or requested Web Lock
   // then keeps it out. So let go on `beforeunload`, and come back if the page is still here after all (a cancelled
-  // navigation, a download link). An EventSource of the page keeps it out even then: in Firefox a leader tab, or a
-  // tab on its own, comes back as a new page, and refreshes its sheets as such.
+  // navigation, a download link). An EventSource of the page would keep it out even then: the stream is a worker's
+  // (see source.ts).
   const onLeave = (): void => {
     onHide()
     setTimeout(() => stop ??= start(true), 1000)
