@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { version } from '../package.json'
 import { createBroadcaster } from './broadcaster'
 import { renderClient } from './client-script'
-import { resolveOptions } from './options'
+import { isResolvedOptions, resolveOptions } from './options'
 import { LAST_EVENT_ID_PARAM, ROUTES } from './protocol'
 import { checkOrigin, hostname, isAllowedHost } from './security'
 
@@ -39,9 +39,12 @@ const METHODS: Record<string, string[]> = {
   [ROUTES.publish]: ['POST'],
 }
 
-/** Creates the live-assets middleware. Mount it anywhere: Vite, webpack-dev-server, express or `node:http`. */
+/**
+ * Creates the live-assets middleware. Mount it anywhere: Vite, webpack-dev-server, express or `node:http`.
+ * Takes user options, or what `resolveOptions()` returned (used as it is, never resolved twice).
+ */
 export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions = {}): Handler {
-  const options = 'tokenGenerated' in userOptions ? userOptions : resolveOptions(userOptions)
+  const options = isResolvedOptions(userOptions) ? userOptions : resolveOptions(userOptions)
   const { base, logger } = options
   const broadcaster = createBroadcaster({ ...options, version })
   const tokenDigest = sha256(options.token)

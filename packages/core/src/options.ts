@@ -88,51 +88,82 @@ export interface LiveAssetsOptions {
   logger?: Logger
 }
 
-export interface ResolvedOptions {
-  base: string
-  heartbeatMs: number
-  retryMs: number
-  replay: number
-  maxBufferedBytes: number
-  maxSubscribers: number
-  allowedHosts: string[] | true
-  allowedOrigins: string[]
-  loopbackOrigins: boolean
-  token: string
-  tokenGenerated: boolean
-  client: Required<ClientOptions>
-  logger: Logger
+/** What `resolveOptions()` makes of {@link LiveAssetsOptions}: every default filled in, frozen. */
+export interface ResolvedOptions extends ResolvedEndpointOptions {
+  readonly token: string
+  /** No `token` was given: the process's random one is used, and printed once. */
+  readonly tokenGenerated: boolean
+  readonly logger: Logger
 }
+
+/** Every option but the token and the logger, validated: what a plugin checks at config time, before any server. */
+export interface ResolvedEndpointOptions {
+  readonly base: string
+  readonly heartbeatMs: number
+  readonly retryMs: number
+  readonly replay: number
+  readonly maxBufferedBytes: number
+  readonly maxSubscribers: number
+  readonly allowedHosts: readonly string[] | true
+  readonly allowedOrigins: readonly string[]
+  readonly loopbackOrigins: boolean
+  readonly client: Readonly<Required<ClientOptions>>
+}
+
+export type EndpointOptions = Omit<LiveAssetsOptions, 'token' | 'logger'>
 
 const FALLBACKS: FallbackMode[] = ['stylesheets', 'page', 'none']
 
 /** One generated token per process, so a dev-server restart keeps the token a tool was given. */
 let processToken: string | undefined
 
-/** Turns user options into resolved ones, once. Never mutates its argument; bad values throw a clear error. */
+/** The objects `resolveOptions()` made: `createHandler()` takes them as they are instead of resolving them again. */
+const resolved = new WeakSet<object>()
+
+/**
+ * Turns user options into resolved ones, once. Never mutates its argument, and the result is frozen: nothing
+ * changes after resolution. Bad values throw a clear error.
+ */
 export function resolveOptions(options: LiveAssetsOptions = {}): ResolvedOptions {
+  const result: ResolvedOptions = Object.freeze({
+    ...resolveEndpointOptions(options),
+    token: options.token ?? (processToken ??= randomBytes(18).toString('base64url')),
+    tokenGenerated: options.token === undefined,
+    logger: options.logger ?? createConsoleLogger(),
+  })
+  resolved.add(result)
+  return result
+}
+
+/** Whether `options` came out of `resolveOptions()` (a copy of it does not count: it may have been changed). */
+export function isResolvedOptions(options: object): options is ResolvedOptions {
+  return resolved.has(options)
+}
+
+/**
+ * Validates and normalises every option but the token and the logger, with no side effect: what a plugin checks
+ * when its config is read, long before it starts a server. The result is frozen.
+ */
+export function resolveEndpointOptions(options: EndpointOptions = {}): ResolvedEndpointOptions {
   const fallback = options.client?.fallback ?? 'stylesheets'
   if (!FALLBACKS.includes(fallback))
     throw new TypeError(`[live-assets] client.fallback must be one of ${FALLBACKS.join(', ')}; got ${JSON.stringify(fallback)}.`)
-  return {
+  return Object.freeze({
     base: normalizeBase(options.base ?? DEFAULT_BASE),
     heartbeatMs: positive('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS),
     retryMs: positive('retryMs', options.retryMs, 1000),
     replay: positive('replay', options.replay, 100, true),
     maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes, 1024 * 1024),
     maxSubscribers: positive('maxSubscribers', options.maxSubscribers, Infinity),
-    allowedHosts: options.allowedHosts === true ? true : [...(options.allowedHosts ?? [])].map(h => h.toLowerCase()),
-    allowedOrigins: (options.allowedOrigins ?? []).map(normalizeOrigin),
+    allowedHosts: options.allowedHosts === true ? true : Object.freeze((options.allowedHosts ?? []).map(h => h.toLowerCase())),
+    allowedOrigins: Object.freeze((options.allowedOrigins ?? []).map(normalizeOrigin)),
     loopbackOrigins: options.loopbackOrigins ?? true,
-    token: options.token ?? (processToken ??= randomBytes(18).toString('base64url')),
-    tokenGenerated: options.token === undefined,
-    client: {
+    client: Object.freeze({
       fallback,
       overlay: options.client?.overlay ?? true,
       debug: options.client?.debug ?? false,
-    },
-    logger: options.logger ?? createConsoleLogger(),
-  }
+    }),
+  })
 }
 
 /** `live/` -> `/live`; `/` -> `` is refused because the endpoints would shadow a whole site. */

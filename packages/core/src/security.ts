@@ -15,7 +15,7 @@ export function hostname(host: string): string {
  * DNS rebinding guard: a page on `evil.example` that resolves to 127.0.0.1 still sends
  * `Host: evil.example`, so only names we know are answered.
  */
-export function isAllowedHost(host: string | undefined, allowed: string[] | true): boolean {
+export function isAllowedHost(host: string | undefined, allowed: readonly string[] | true): boolean {
   if (allowed === true)
     return true
   if (!host)
@@ -60,7 +60,7 @@ export type OriginVerdict
  * @param allowedOrigins origins accepted besides the page's own
  * @param loopbackOrigins whether every loopback origin is accepted too
  */
-export function checkOrigin(req: IncomingMessage, allowedOrigins: string[], loopbackOrigins: boolean): OriginVerdict {
+export function checkOrigin(req: IncomingMessage, allowedOrigins: readonly string[], loopbackOrigins: boolean): OriginVerdict {
   const origin = req.headers.origin
   const host = req.headers.host ?? req.headers[':authority']
   if (origin === undefined || origin === '')

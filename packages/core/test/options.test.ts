@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { resolveOptions, silentLogger } from '../src'
+import { createHandler, resolveEndpointOptions, resolveOptions, silentLogger } from '../src'
+import { isResolvedOptions } from '../src/options'
 import { isAllowedHost } from '../src/security'
 
 describe('resolveOptions', () => {
@@ -25,6 +26,60 @@ describe('resolveOptions', () => {
     expect(resolved.base).toBe('/live')
     expect(resolved.allowedOrigins).toEqual(['http://localhost:3000'])
     expect(resolved.allowedHosts).toEqual(['dev.test'])
+  })
+
+  it('returns a frozen result: nothing changes after resolution', () => {
+    const resolved = resolveOptions({ logger: silentLogger, allowedOrigins: ['http://localhost:3000'], allowedHosts: ['dev.test'] })
+    expect(Object.isFrozen(resolved)).toBe(true)
+    expect(Object.isFrozen(resolved.client)).toBe(true)
+    expect(() => (resolved.allowedOrigins as string[]).push('http://evil.example')).toThrow(TypeError)
+    expect(() => (resolved.allowedHosts as string[]).push('evil.example')).toThrow(TypeError)
+    expect(resolved.allowedOrigins).toEqual(['http://localhost:3000'])
+  })
+
+  it('marks what it resolved, so createHandler() takes it as it is; a copy is resolved again', () => {
+    const resolved = resolveOptions({ logger: silentLogger })
+    expect(isResolvedOptions(resolved)).toBe(true)
+    expect(isResolvedOptions({ ...resolved })).toBe(false)
+    // A user option that merely has the same field names as a resolved object is still resolved.
+    expect(isResolvedOptions({ tokenGenerated: true })).toBe(false)
+    const handler = createHandler(resolved)
+    expect(handler.options).toBe(resolved)
+    handler.close()
+    const fromCopy = createHandler({ ...resolved, base: 'copy/' })
+    expect(fromCopy.options.base).toBe('/copy')
+    fromCopy.close()
+  })
+
+  it('resolves a handler\'s user options once: the token is generated only when none was given', () => {
+    const given = createHandler({ logger: silentLogger, token: 'mine' })
+    expect(given.options).toMatchObject({ token: 'mine', tokenGenerated: false })
+    given.close()
+    const generated = createHandler({ logger: silentLogger })
+    expect(generated.options.tokenGenerated).toBe(true)
+    expect(isResolvedOptions(generated.options)).toBe(true)
+    generated.close()
+  })
+
+  it('checks every option but the token and the logger with resolveEndpointOptions(), without touching either', () => {
+    const input = Object.freeze({ base: 'live', heartbeatMs: 500, client: Object.freeze({ overlay: false }) })
+    const endpoint = resolveEndpointOptions(input)
+    expect(endpoint).toEqual({
+      base: '/live',
+      heartbeatMs: 500,
+      retryMs: 1000,
+      replay: 100,
+      maxBufferedBytes: 1024 * 1024,
+      maxSubscribers: Infinity,
+      allowedHosts: [],
+      allowedOrigins: [],
+      loopbackOrigins: true,
+      client: { fallback: 'stylesheets', overlay: false, debug: false },
+    })
+    expect(endpoint).not.toHaveProperty('token')
+    expect(endpoint).not.toHaveProperty('logger')
+    expect(Object.isFrozen(endpoint)).toBe(true)
+    expect(() => resolveEndpointOptions({ heartbeatMs: -1 })).toThrow(/^\[live-assets\] heartbeatMs/)
   })
 
   it.each([
