@@ -20,3 +20,13 @@ export type FileKind = 'stylesheet' | 'image' | 'sourcemap' | 'other'
 export function fileKind(file: string): FileKind {
   return STYLESHEET.test(file) ? 'stylesheet' : IMAGE.test(file) ? 'image' : SOURCE_MAP.test(file) ? 'sourcemap' : 'other'
 }
+
+export function isStylesheet(file: string): boolean {
+  return fileKind(file) === 'stylesheet'
+}
+
+/** What a page uses as is from a served directory: stylesheets (swapped) and images (refreshed in place). */
+export function isLiveFile(file: string): boolean {
+  const kind = fileKind(file)
+  return kind === 'stylesheet' || kind === 'image'
+}

@@ -1,7 +1,14 @@
 import type { Handler } from './handler'
 import type { Logger } from './logger'
+import type { Mount } from './mounts'
 import type { ErrorPayload, ReloadAssetsPayload, ReloadCSSPayload, RenamedFile } from './protocol'
+import type { Watcher, WatcherOptions } from './watcher'
+import path from 'node:path'
+import { fileKind } from './files'
+import { matcher, urlsOf } from './mounts'
 import { EVENTS } from './protocol'
+import { checkStylesheet } from './stylesheet-check'
+import { createWatcher } from './watcher'
 
 /**
  * What every path from a change to the page publishes, over any handler (a dev server's, the CLI's, a watch-mode
@@ -17,6 +24,12 @@ export interface Publisher {
    * shows the oldest unresolved one and gets `clearError` once none is left.
    */
   setError: (source: string, error: ErrorPayload | undefined) => void
+  /**
+   * Sends one batch of changes, with a line in the terminal: a page reload if anything in `reload` changed, else the
+   * stylesheet swaps and image refreshes. Saved files ({@link createFilePublisher}) and watch-mode build outputs both
+   * end here.
+   */
+  changed: (batch: ChangeBatch) => void
 }
 
 /** A logger that may have a `debug` level of its own; without one, debug lines are not shown. */
@@ -25,7 +38,7 @@ type PublisherLogger = Logger & { debug?: (message: string) => void }
 export function createPublisher(handler: Handler, logger: PublisherLogger): Publisher {
   const debug = (message: string): void => logger.debug?.(message)
   const errors = new Map<string, ErrorPayload>()
-  return {
+  const publisher: Publisher = {
     reloadCSS(files, renamed = []) {
       if (files.length === 0)
         return
@@ -61,5 +74,86 @@ export function createPublisher(handler: Handler, logger: PublisherLogger): Publ
         debug('clearError')
       }
     },
+    changed({ reload = [], css = [], renamed, images = [] }) {
+      const pages = (): string => `(${handler.broadcaster.stats().subscribers} pages)`
+      if (reload.length) {
+        logger.info(`page reload: ${reload.join(', ')} changed ${pages()}`)
+        handler.publish(EVENTS.reload, { reason: `${path.posix.basename(reload[0])} changed` })
+        return
+      }
+      if (css.length)
+        logger.info(`css update: ${css.join(', ')} ${pages()}`)
+      publisher.reloadCSS(css, renamed)
+      if (images.length)
+        logger.info(`image update: ${images.join(', ')} ${pages()}`)
+      publisher.reloadAssets(images)
+    },
   }
+  return publisher
+}
+
+/** One batch of changes, as the page requests them. */
+export interface ChangeBatch {
+  /** Changed files that reload the page, named for the log: a reload makes the rest of the batch moot. */
+  reload?: string[]
+  /** URL paths of changed stylesheets. */
+  css?: string[]
+  renamed?: RenamedFile[]
+  /** URL paths of changed images. */
+  images?: string[]
+}
+
+export interface FilePublisherOptions {
+  /** The directories the pages request files from, each under its URL path. */
+  mounts: Mount[]
+  /** The project root: `reload` globs are relative to it, and messages name files relative to it. */
+  cwd: string
+  /** Globs of files whose change reloads the page (a template, a config). @default [] */
+  reload?: string[]
+  logger: PublisherLogger
+}
+
+/**
+ * What a batch of saved files (absolute paths, from any watcher) turns into: a changed `reload` file reloads the page;
+ * a stylesheet with a syntax error is not sent (the browser would drop everything after it), the page keeps the old
+ * sheet and shows the error until the file parses again; the good ones go out as one `reloadCSS` under every URL
+ * their mounts give them, changed images as one `reloadAssets`. A source map changes with its stylesheet, whose swap
+ * already brings it: it sends nothing of its own.
+ * @returns a function to call with each batch; batches are handled one after another, so that the check of one is
+ * never overtaken by the next save
+ */
+export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload = [], logger }: FilePublisherOptions): (files: string[]) => void {
+  const isReload = matcher(reload, cwd)
+  const relative = (file: string): string => path.relative(cwd, file).replace(/\\/g, '/')
+  const urls = (files: string[]): string[] => [...new Set(files.flatMap(file => urlsOf(file, mounts)))].sort()
+  let queue = Promise.resolve()
+
+  async function publish(files: string[]): Promise<void> {
+    const reloads = reload.length ? files.filter(file => fileKind(file) === 'other' && isReload(file)) : []
+    if (reloads.length)
+      return publisher.changed({ reload: reloads.map(relative) })
+    const good: string[] = []
+    for (const file of files.filter(file => fileKind(file) === 'stylesheet')) {
+      const error = await checkStylesheet(file, cwd)
+      publisher.setError(`stylesheet:${file}`, error)
+      if (error)
+        logger.warn(`${relative(file)}${error.line ? `:${error.line}` : ''}: ${error.message.split('\n')[0]}; the page keeps the previous version and shows the error.`)
+      else
+        good.push(file)
+    }
+    publisher.changed({ css: urls(good), images: urls(files.filter(file => fileKind(file) === 'image')) })
+  }
+
+  return (files) => {
+    queue = queue.then(() => publish(files)).catch(error => logger.error(`could not send a change: ${(error as Error).message}`))
+  }
+}
+
+export interface WatchMountsOptions extends FilePublisherOptions, Partial<Omit<WatcherOptions, 'paths' | 'cwd' | 'logger' | 'onChange'>> {}
+
+/** Watches the files of `mounts` (and `reload`) and publishes their changes: the CLI's, and a dev server's folders. */
+export function watchMounts(publisher: Publisher, options: WatchMountsOptions): Watcher {
+  const { mounts, reload = [] } = options
+  // A `reload` glob is watched even when no mount covers it.
+  return createWatcher({ ...options, paths: [...mounts.flatMap(mount => mount.watch), ...reload], onChange: createFilePublisher(publisher, options) })
 }

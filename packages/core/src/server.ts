@@ -5,14 +5,10 @@ import type { Watcher, WatcherOptions } from './watcher'
 import { createServer } from 'node:http'
 import path from 'node:path'
 import process from 'node:process'
-import picomatch from 'picomatch'
-import { fileKind } from './files'
 import { createHandler } from './handler'
+import { watchMount } from './mounts'
 import { resolveOptions } from './options'
-import { EVENTS } from './protocol'
-import { createPublisher } from './publisher'
-import { checkStylesheet } from './stylesheet-check'
-import { createWatcher, fileToUrlPath, globBase } from './watcher'
+import { createPublisher, watchMounts } from './publisher'
 
 export interface LiveServerWatchOptions extends Partial<Omit<WatcherOptions, 'logger' | 'onChange'>> {
   /** Files, directories or globs whose changes are published: stylesheets and images (`public/**\/*.{css,png,svg}`). */
@@ -117,56 +113,7 @@ export async function createLiveServer(options: LiveServerOptions = {}): Promise
 
 function startWatching(watch: LiveServerWatchOptions, handler: Handler, logger: Handler['options']['logger']): Watcher {
   const cwd = path.resolve(watch.cwd ?? process.cwd())
-  const paths = [watch.paths].flat()
-  const root = path.resolve(cwd, watch.root ?? globBase(paths[0], cwd))
-  const urlBase = watch.urlBase ?? '/'
-  const reloadGlobs = watch.reload ?? []
-  const isReload = picomatch(reloadGlobs.length ? reloadGlobs : ['!**'], { dot: true })
-  const publisher = createPublisher(handler, logger)
-  let queue = Promise.resolve()
-
-  async function publish(files: string[]): Promise<void> {
-    const reloads = files.filter(file => fileKind(file) === 'other' && isReload(path.relative(cwd, file).replace(/\\/g, '/')))
-    if (reloads.length) {
-      logger.info(`page reload: ${reloads.map(file => path.relative(cwd, file)).join(', ')} changed`)
-      handler.publish(EVENTS.reload, { reason: `${path.basename(reloads[0])} changed` })
-      return
-    }
-    // A stylesheet with a syntax error is not sent: the browser would drop everything after it. The page keeps the
-    // old sheet and shows the error until the file parses again.
-    const good: string[] = []
-    for (const file of files.filter(file => fileKind(file) === 'stylesheet')) {
-      const error = await checkStylesheet(file, root)
-      publisher.setError(`stylesheet:${file}`, error)
-      if (error)
-        logger.warn(`${path.relative(cwd, file).replace(/\\/g, '/')}${error.line ? `:${error.line}` : ''}: ${error.message.split('\n')[0]}; the page keeps the previous version and shows the error.`)
-      else
-        good.push(file)
-    }
-    // A source map changes with its stylesheet, whose swap already brings it: it sends nothing of its own.
-    const urls = (list: string[]): string[] => list.map(file => fileToUrlPath(file, root, urlBase)).sort()
-    const pages = (): string => `(${handler.broadcaster.stats().subscribers} pages)`
-    const css = urls(good)
-    if (css.length)
-      logger.info(`css update: ${css.join(', ')} ${pages()}`)
-    publisher.reloadCSS(css)
-    const images = urls(files.filter(file => fileKind(file) === 'image'))
-    if (images.length)
-      logger.info(`image update: ${images.join(', ')} ${pages()}`)
-    publisher.reloadAssets(images)
-  }
-
-  return createWatcher({
-    ...watch,
-    // A `reload` glob is watched even when `paths` does not cover it.
-    paths: [...paths, ...reloadGlobs],
-    cwd,
-    logger,
-    onChange(files) {
-      // One batch after the other: a check of the first must not be overtaken by the next save.
-      queue = queue.then(() => publish(files)).catch(error => logger.error(`could not send a change: ${(error as Error).message}`))
-    },
-  })
+  return watchMounts(createPublisher(handler, logger), { ...watch, mounts: [watchMount(watch, cwd)], cwd, logger })
 }
 
 async function listen(server: ReturnType<typeof createServer>, host: string, port: number, strict: boolean, warn: (message: string) => void): Promise<number> {

@@ -5,8 +5,8 @@ import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import process from 'node:process'
 import { watch } from 'chokidar'
-import picomatch from 'picomatch'
 import { createChangeCollector } from './changes'
+import { ALWAYS_IGNORED, hasIgnoredSegment, isUnder, isWatched, isWithin, toTarget } from './mounts'
 
 export interface WatcherOptions {
   /**
@@ -49,20 +49,11 @@ export interface Watcher {
 /** Not part of the API: lets tests reach the chokidar instances, e.g. to emit an error. */
 const CHOKIDAR_INSTANCES = Symbol.for('live-assets.watcher.chokidar')
 
-const ALWAYS_IGNORED = new Set(['node_modules', '.git'])
-
 const ERROR_HINTS: Record<string, string> = {
   ENOSPC: 'the system limit on file watchers is reached, so changes to some files are missed. Raise it (Linux: `sudo sysctl fs.inotify.max_user_watches=524288`), watch fewer files, or set `usePolling: true`',
   EMFILE: 'too many open files, so changes to some files are missed. Raise the limit (`ulimit -n`), watch fewer files, or set `usePolling: true`',
   EACCES: 'permission denied, so changes to those files are not reported. Make them readable by the dev server or add them to `ignored`',
   EPERM: 'operation not permitted, so changes to those files are not reported. Make them readable by the dev server or add them to `ignored`',
-}
-
-interface Target {
-  /** The glob base, or the plain path itself. */
-  base: string
-  /** Tests a path relative to `base`, POSIX separators; absent for a plain path, which takes everything under it. */
-  isMatch?: (relative: string) => boolean
 }
 
 export function createWatcher(options: WatcherOptions): Watcher {
@@ -169,26 +160,6 @@ export function createWatcher(options: WatcherOptions): Watcher {
 }
 
 /**
- * `/abs/app/assets/css/a.css` with root `/abs/app/assets` and urlBase `/assets` -> `/assets/css/a.css`
- * (POSIX separators, urlBase normalised to start with `/` and have no trailing slash; files outside root map to
- * `urlBase + '/' + basename`).
- */
-export function fileToUrlPath(file: string, root: string, urlBase: string): string {
-  const from = toPosix(file)
-  const relative = path.posix.relative(toPosix(root), from)
-  const inside = relative !== '' && relative !== '..' && !relative.startsWith('../') && !path.posix.isAbsolute(relative)
-  const base = `/${toPosix(urlBase)}`.replace(/\/{2,}/g, '/').replace(/\/$/, '')
-  // Percent-encoded, as the page requests it: `a b.css` is `/a%20b.css` in a link's URL.
-  const encoded = (inside ? relative : path.posix.basename(from)).split('/').map(encodeURIComponent).join('/')
-  return `${base}/${encoded}`
-}
-
-/** The static directory part of a glob or path (picomatch.scan base), resolved against cwd: used as the default root. */
-export function globBase(pattern: string, cwd: string): string {
-  return path.resolve(cwd, picomatch.scan(toPosix(pattern)).base)
-}
-
-/**
  * The files a watcher of `paths` reports, as they are on disk now: the same matching as {@link createWatcher}
  * (globs, directories, files, `!` exclusions, `ignored`, node_modules and .git skipped). For diagnostics: "does this
  * glob match anything?".
@@ -212,38 +183,6 @@ export async function listWatchedFiles(paths: string | string[], cwd = process.c
   for (const target of targets)
     await walk(target.base, target.base)
   return [...found].sort()
-}
-
-function isWatched(file: string, targets: Target[], ignores: Target[]): boolean {
-  return !ignores.some(t => isUnder(t, file)) && targets.some(t => isUnder(t, file) && !hasIgnoredSegment(t.base, file))
-}
-
-function toTarget(pattern: string, cwd: string): Target {
-  const { base, glob, isGlob } = picomatch.scan(toPosix(pattern))
-  const resolved = path.resolve(cwd, base)
-  // `dot` so that a glob agrees with a plain directory, which reports dotfiles too
-  return isGlob ? { base: resolved, isMatch: picomatch(glob, { dot: true }) } : { base: resolved }
-}
-
-function isUnder(target: Target, file: string): boolean {
-  if (!isWithin(target.base, file))
-    return false
-  return target.isMatch?.(toPosix(path.relative(target.base, file))) ?? true
-}
-
-/** node_modules and .git are skipped below a target's base, not above it: watching inside node_modules on purpose works. */
-function hasIgnoredSegment(base: string, file: string): boolean {
-  return path.relative(base, file).split(path.sep).some(segment => ALWAYS_IGNORED.has(segment))
-}
-
-function isWithin(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child)
-  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
-}
-
-/** Backslashes are separators too, so that Windows paths pasted into a config work; escape glob characters with `[]`. */
-function toPosix(value: string): string {
-  return value.replace(/\\/g, '/')
 }
 
 function toArray(paths: string | string[]): string[] {

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, realpath, rename, rm, unlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createWatcher, fileToUrlPath, globBase, listWatchedFiles } from '../src/watcher'
+import { createWatcher, listWatchedFiles } from '../src/watcher'
 
 /** Polls until `predicate` holds; fails after `timeoutMs`. */
 async function waitFor(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
@@ -246,47 +246,6 @@ describe('createWatcher', () => {
     const early = createWatcher({ paths: h.dir, logger: { info() {}, warn() {}, error() {} }, onChange() {} })
     await early.close()
     await early.ready
-  })
-})
-
-describe('fileToUrlPath', () => {
-  it('maps a file under the root below the URL base', () => {
-    expect(fileToUrlPath('/abs/app/assets/css/a.css', '/abs/app/assets', '/assets')).toBe('/assets/css/a.css')
-    expect(fileToUrlPath('/abs/app/assets/a.css', '/abs/app/assets/', 'assets/')).toBe('/assets/a.css')
-    expect(fileToUrlPath('/abs/app/a.css', '/abs/app', '/')).toBe('/a.css')
-    expect(fileToUrlPath('/abs/app/a.css', '/abs/app', '')).toBe('/a.css')
-    expect(fileToUrlPath('/abs/app/a.css', '/abs/app', '//static//')).toBe('/static/a.css')
-    expect(fileToUrlPath('/abs/app/my sheets/a b#1.css', '/abs/app', '/')).toBe('/my%20sheets/a%20b%231.css')
-  })
-
-  it('maps a file outside the root, or the root itself, to its basename', () => {
-    expect(fileToUrlPath('/abs/other/b.css', '/abs/app/assets', '/assets')).toBe('/assets/b.css')
-    expect(fileToUrlPath('/abs/app/assets-old/b.css', '/abs/app/assets', '/assets')).toBe('/assets/b.css')
-    expect(fileToUrlPath('/abs/app/a.css', '/abs/app/a.css', '/assets')).toBe('/assets/a.css')
-  })
-
-  it('reads Windows backslashes as separators', () => {
-    expect(fileToUrlPath('C:\\app\\assets\\css\\a.css', 'C:\\app\\assets', '\\assets\\')).toBe('/assets/css/a.css')
-    expect(fileToUrlPath('D:\\other\\b.css', 'C:\\app\\assets', '/assets')).toBe('/assets/b.css')
-  })
-})
-
-describe('globBase', () => {
-  it('returns the static directory of a glob, resolved against cwd', () => {
-    expect(globBase('src/**/*.css', '/app')).toBe(path.resolve('/app/src'))
-    expect(globBase('**/*.css', '/app')).toBe(path.resolve('/app'))
-    expect(globBase('src/{a,b}/*.css', '/app')).toBe(path.resolve('/app/src'))
-    expect(globBase('/abs/styles/*.css', '/app')).toBe(path.resolve('/abs/styles'))
-  })
-
-  it('returns a plain path as is', () => {
-    expect(globBase('assets', '/app')).toBe(path.resolve('/app/assets'))
-    expect(globBase('./assets/', '/app')).toBe(path.resolve('/app/assets'))
-    expect(globBase('.', '/app')).toBe(path.resolve('/app'))
-  })
-
-  it('reads Windows backslashes as separators', () => {
-    expect(globBase('src\\css\\*.css', '/app')).toBe(path.resolve('/app/src/css'))
   })
 })
 

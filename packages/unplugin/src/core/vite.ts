@@ -1,13 +1,11 @@
+import type { Mount } from '@live-assets/core'
 import type { Plugin, ViteDevServer } from 'vite'
 import type { ResolvedOptions } from './options'
-import type { Mount } from './url-map'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { createChangeCollector, globBase, ROUTES } from '@live-assets/core'
-import { createLiveHandler } from './live-handler'
+import { createChangeCollector, createFilePublisher, directoryMount, globBase, isWithin, ROUTES } from '@live-assets/core'
+import { createLiveHandler, servedMounts } from './live-handler'
 import { prefixedLogger } from './logger'
-import { directoryMount, isWithin, watchMount } from './url-map'
-import { createStylesheetPublisher } from './watched-stylesheets'
 
 interface Session {
   close: () => void
@@ -52,14 +50,9 @@ function startSession(server: ViteDevServer, options: ResolvedOptions): Session 
   // Added before Vite's internal middlewares (this is not a post hook), after its Host check and CORS.
   server.middlewares.use(live.middleware)
 
-  const mounts: Mount[] = []
-  if (config.publicDir)
-    mounts.push(directoryMount(config.publicDir, config.base))
-  if (options.watch)
-    mounts.push(watchMount(options.watch, config.root))
-
+  const mounts = servedMounts(config.publicDir ? [directoryMount(config.publicDir, config.base)] : [], options, config.root)
   const collector = createChangeCollector({
-    onChange: createStylesheetPublisher(live, mounts, config.root, error => logger.error(`could not send a stylesheet change: ${error.message}`)),
+    onChange: createFilePublisher(live, { mounts, cwd: config.root, logger }),
     onError: (error, file) => logger.warn(`could not read ${file ?? 'a changed stylesheet'} (${error.message}); its change is not sent to the page.`),
   })
 

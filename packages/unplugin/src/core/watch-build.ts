@@ -3,10 +3,8 @@ import type { CssDiff, CssOutput } from './css-diff'
 import type { ResolvedOptions } from './options'
 import type { StandaloneLease } from './standalone'
 import path from 'node:path'
-import { EVENTS, fileKind } from '@live-assets/core'
-import picomatch from 'picomatch'
+import { fileKind, isStylesheet, matcher } from '@live-assets/core'
 import { createCssDiff } from './css-diff'
-import { isStylesheet } from './url-map'
 
 /** One emitted file of a watch-mode build, named relative to its output directory. */
 export type BuildOutput = CssOutput
@@ -26,6 +24,8 @@ interface Directory {
   css: CssDiff
   /** The `reload` outputs, compared by content too. */
   reload: CssDiff
+  /** Whether an output (by its absolute path) is one of the `reload` globs, relative to the output directory. */
+  isReload: (file: string) => boolean
   publicPath: string
 }
 
@@ -38,7 +38,6 @@ let users = 0
 export function createWatchBuild(lease: StandaloneLease, options: ResolvedOptions, bundler: string): WatchBuild {
   // Each instance reports its own error: another config's good build does not hide it.
   const source = `${bundler}#${++users}`
-  const isReload = picomatch(options.standalone.reload.length ? options.standalone.reload : ['!**'], { dot: true })
   const diffs = new Map<string, Directory>()
 
   return {
@@ -46,23 +45,16 @@ export function createWatchBuild(lease: StandaloneLease, options: ResolvedOption
       const key = path.resolve(outDir)
       let diff = diffs.get(key)
       if (!diff) {
-        const created: Directory = { publicPath, css: createCssDiff(fileName => `${created.publicPath}${fileName}`), reload: createCssDiff() }
+        const created: Directory = { publicPath, css: createCssDiff(fileName => `${created.publicPath}${fileName}`), reload: createCssDiff(), isReload: matcher(options.standalone.reload, key) }
         diffs.set(key, diff = created)
       }
       diff.publicPath = publicPath
       const posix = outputs.map(output => ({ ...output, fileName: output.fileName.replace(/\\/g, '/') }))
       const css = diff.css.update(posix.filter(output => isStylesheet(output.fileName)))
-      // As in the core's watcher: a source map comes with its stylesheet's swap and never reloads the page.
-      const reloads = diff.reload.update(posix.filter(output => !['stylesheet', 'sourcemap'].includes(fileKind(output.fileName)) && isReload(output.fileName))).files
+      // As for saved files: a source map comes with its stylesheet's swap and never reloads the page.
+      const reloads = diff.reload.update(posix.filter(output => fileKind(output.fileName) === 'other' && diff.isReload(path.resolve(key, output.fileName)))).files
       lease.events.setError(source, undefined)
-      if (reloads.length) {
-        lease.logger.info(`page reload: ${reloads.map(url => url.slice(1)).join(', ')} changed`)
-        lease.publish(EVENTS.reload, { reason: `${path.posix.basename(reloads[0])} changed` })
-        return
-      }
-      if (css.files.length)
-        lease.logger.info(`css update: ${css.files.join(', ')}`)
-      lease.events.reloadCSS(css.files, css.renamed)
+      lease.events.changed({ reload: reloads.map(url => url.slice(1)), css: css.files, renamed: css.renamed })
     },
     failed(error) {
       lease.events.setError(source, { ...error, source: error.source ?? bundler })

@@ -1,6 +1,6 @@
 import type { RsbuildConfig } from '@rsbuild/core'
 import path from 'node:path'
-import { isLiveFile } from '../url-map'
+import { isLiveFile } from '@live-assets/core'
 
 type PublicDir = NonNullable<NonNullable<RsbuildConfig['server']>['publicDir']>
 type PublicDirOptions = Exclude<PublicDir, false | unknown[]>

@@ -1,6 +1,5 @@
 import type { ErrorPayload } from '@live-assets/core'
-import { checkStylesheet } from '@live-assets/core'
-import { isStylesheet } from '../url-map'
+import { checkStylesheet, isStylesheet } from '@live-assets/core'
 
 export interface SourceCheck {
   /**

@@ -1,7 +1,7 @@
 import type { ErrorPayload } from '@live-assets/core'
 import type { Compilation } from 'webpack'
 import type { CssOutput } from '../css-diff'
-import { isStylesheet } from '../url-map'
+import { isStylesheet } from '@live-assets/core'
 
 type AssetInfo = ReturnType<Compilation['getAssets']>[number]['info']
 
