@@ -60,13 +60,14 @@ export interface LiveAssetsOptions {
    * A leading dot allows subdomains: `.example.test`. `true` accepts any host (not recommended).
    * @default []
    */
-  allowedHosts?: string[] | true
+  allowedHosts?: readonly string[] | true
   /**
-   * Page origins allowed to open the stream cross-origin, e.g. `http://localhost:3000` for a backend
-   * page beside a standalone server. They are answered with their exact origin, never `*`.
+   * Page origins allowed to open the stream cross-origin besides the loopback ones (see `loopbackOrigins`), e.g.
+   * `http://myapp.test` for a backend page reached under that name, or a LAN address. They are answered with their
+   * exact origin, never `*`.
    * @default []
    */
-  allowedOrigins?: string[]
+  allowedOrigins?: readonly string[]
   /**
    * Accept pages on any loopback origin (`http(s)://localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, any port) without
    * listing them, as Vite's default `server.cors` does: pages of servers on this machine. `false` accepts only the

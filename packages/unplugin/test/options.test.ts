@@ -34,6 +34,21 @@ describe('resolveOptions', () => {
     expect(resolved.watch).toEqual({ paths: ['assets/**/*.css'], root: undefined, urlBase: '/assets' })
   })
 
+  it('returns a frozen result: nothing changes after resolution', () => {
+    const resolved = resolveOptions({ watch: 'a/*.css', allowedOrigins: ['http://myapp.test'], allowedHosts: ['myapp.test'] })
+    for (const part of [resolved, resolved.server, resolved.server.client, resolved.server.allowedOrigins, resolved.allowedHosts, resolved.standalone, resolved.watch])
+      expect(Object.isFrozen(part)).toBe(true)
+    expect(() => (resolved.server.allowedOrigins as string[]).push('http://evil.example')).toThrow(TypeError)
+  })
+
+  it('takes the core\'s option types as they are, read-only lists included', () => {
+    const origins = ['http://myapp.test'] as const
+    expect(resolveOptions({ allowedOrigins: origins, allowedHosts: ['MyApp.test'] as const })).toMatchObject({
+      allowedHosts: ['myapp.test'],
+      server: { allowedOrigins: ['http://myapp.test'] },
+    })
+  })
+
   it('takes a glob or a list of globs for watch', () => {
     expect(resolveOptions({ watch: 'a/*.css' }).watch).toEqual({ paths: ['a/*.css'], root: undefined, urlBase: '/' })
     expect(resolveOptions({ watch: ['a/*.css', '!a/x.css'] }).watch?.paths).toEqual(['a/*.css', '!a/x.css'])

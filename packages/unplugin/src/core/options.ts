@@ -1,22 +1,16 @@
-import type { FallbackMode, LiveAssetsOptions } from '@live-assets/core'
-import { DEFAULT_PORT, resolveOptions as resolveCoreOptions, silentLogger } from '@live-assets/core'
+import type { ClientOptions, LiveAssetsOptions, LiveServerWatchOptions, ResolvedEndpointOptions } from '@live-assets/core'
+import { DEFAULT_PORT, resolveEndpointOptions } from '@live-assets/core'
 
-export interface WatchOptions {
+export interface WatchOptions extends Pick<LiveServerWatchOptions, 'root' | 'urlBase'> {
   /** Files, directories or globs, relative to the project root (Vite's `root`, webpack's `context`) or absolute. */
   paths: string | string[]
-  /**
-   * Directory whose files the page requests under `urlBase`.
-   * @default the static part of the first path, e.g. `backend/assets` for `backend/assets/**\/*.css`
-   */
-  root?: string
-  /**
-   * URL path under which the page requests the files of `root`, e.g. `/assets`.
-   * @default '/'
-   */
-  urlBase?: string
 }
 
-export interface Options {
+/**
+ * The plugin's options: those of the core live-assets server (documented once, in `@live-assets/core`) that a page
+ * or a build needs, flattened, plus the ones only a bundler has.
+ */
+export interface Options extends Pick<LiveAssetsOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'loopbackOrigins'>, Pick<ClientOptions, 'fallback' | 'overlay'> {
   /**
    * Extra stylesheets to watch beside the ones the bundler builds: the output of a Sass or Tailwind CLI, a
    * backend's asset directory. A glob or list of globs, or `{ paths, root, urlBase }` to say which URL they
@@ -25,47 +19,12 @@ export interface Options {
    */
   watch?: string | string[] | WatchOptions
   /**
-   * Path prefix of the live-assets endpoints on the dev server (`<base>/events`, `<base>/client.js`).
-   * @default '/__live_assets'
-   */
-  base?: string
-  /**
-   * What the browser does when a change matches no stylesheet on the page: reload every stylesheet,
-   * reload the page, or nothing.
-   * @default 'stylesheets'
-   */
-  fallback?: FallbackMode
-  /**
-   * Time between two `ping` events, in ms. The client reconnects after 2.5 heartbeats of silence.
-   * @default 10000
-   */
-  heartbeatMs?: number
-  /**
    * `Host` header values accepted besides loopback names, for the standalone server of watch mode. Under a dev
    * server the dev server's own check decides (`server.allowedHosts` in Vite, `devServer.allowedHosts` in webpack
    * and Rspack): the live-assets endpoints are mounted behind it. `true` accepts any host.
    * @default []
    */
-  allowedHosts?: string[] | true
-  /**
-   * Page origins allowed to open the stream cross-origin besides the loopback ones: a backend page on
-   * `http://myapp.test`, a LAN address. Pages on `localhost`, `*.localhost`, `127.0.0.1` and `[::1]` need no entry
-   * (see `loopbackOrigins`).
-   * @default []
-   */
-  allowedOrigins?: string[]
-  /**
-   * Accept pages on any loopback origin (`http(s)://localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, any port), as
-   * Vite's default `server.cors` does: a backend page on `http://localhost:3000`, or `dist/` served on another port,
-   * works with no option. `false` accepts only the page's own origin and `allowedOrigins`.
-   * @default true
-   */
-  loopbackOrigins?: boolean
-  /**
-   * Show build errors in an overlay on the page.
-   * @default true
-   */
-  overlay?: boolean
+  allowedHosts?: LiveAssetsOptions['allowedHosts']
   /**
    * Log every event in the terminal and every match decision in the browser console.
    * @default false
@@ -114,66 +73,65 @@ export interface Options {
 
 export interface ResolvedWatch {
   /** As given: globs or paths, relative to the project root or absolute. */
-  paths: string[]
+  readonly paths: string[]
   /** As given; `undefined` means the static part of the first path. */
-  root: string | undefined
+  readonly root: string | undefined
   /** Starts with `/`, no trailing slash except for `/` itself. */
-  urlBase: string
+  readonly urlBase: string
 }
 
 export interface ResolvedOptions {
-  watch: ResolvedWatch | undefined
-  nonce: string | undefined
+  readonly watch: ResolvedWatch | undefined
+  readonly nonce: string | undefined
   /** For the standalone server; a dev server checks hosts itself. */
-  allowedHosts: string[] | true
-  debug: boolean
+  readonly allowedHosts: ResolvedEndpointOptions['allowedHosts']
+  readonly debug: boolean
   /** What `createHandler()` gets, minus the logger and the dev server's hosts. */
-  server: Required<Pick<LiveAssetsOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'loopbackOrigins' | 'client'>>
+  readonly server: Pick<ResolvedEndpointOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'loopbackOrigins' | 'client'>
   /** The standalone server of watch mode. */
-  standalone: ResolvedStandalone
+  readonly standalone: ResolvedStandalone
 }
 
 export interface ResolvedStandalone {
-  port: number
-  host: string
-  strictPort: boolean
+  readonly port: number
+  readonly host: string
+  readonly strictPort: boolean
   /** Starts and ends with `/`. */
-  publicPath: string
-  reload: string[]
+  readonly publicPath: string
+  readonly reload: string[]
 }
 
 /**
- * Turns user options into resolved ones, once per plugin instance. Never mutates its argument; a bad value
- * throws at config time with a message that names the option, rather than later inside the dev server.
+ * Turns user options into resolved ones, once per plugin instance. Never mutates its argument, and the result is
+ * frozen; a bad value throws at config time with a message that names the option, rather than later inside the
+ * dev server.
  */
 export function resolveOptions(options: Options = {}): ResolvedOptions {
-  // The core validates and normalises its own options (base, heartbeat, origins, fallback): reuse that check.
-  const core = resolveCoreOptions({
+  // The core validates and normalises its own options (base, heartbeat, hosts, origins, fallback).
+  const core = resolveEndpointOptions({
     base: options.base,
     heartbeatMs: options.heartbeatMs,
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
     loopbackOrigins: options.loopbackOrigins,
     client: { fallback: options.fallback, overlay: options.overlay, debug: options.debug },
-    token: 'unused',
-    logger: silentLogger,
   })
   if (options.nonce !== undefined && (typeof options.nonce !== 'string' || !/^[\w+/=-]+$/.test(options.nonce)))
     throw new TypeError(`[live-assets] nonce must be the base64 value of the page's CSP nonce, e.g. 'rAnd0m'; got ${JSON.stringify(options.nonce)}.`)
-  return {
+  return Object.freeze({
     watch: resolveWatch(options.watch),
     nonce: options.nonce,
     allowedHosts: core.allowedHosts,
     debug: core.client.debug,
-    server: {
+    server: Object.freeze({
       base: core.base,
       heartbeatMs: core.heartbeatMs,
       allowedOrigins: core.allowedOrigins,
       loopbackOrigins: core.loopbackOrigins,
-      client: { ...core.client },
-    },
+      client: core.client,
+    }),
     standalone: resolveStandalone(options),
-  }
+  })
 }
 
 function resolveStandalone(options: Options): ResolvedStandalone {
@@ -186,13 +144,13 @@ function resolveStandalone(options: Options): ResolvedStandalone {
   const reload = options.reload ?? []
   if (!Array.isArray(reload) || reload.some(glob => typeof glob !== 'string' || glob === ''))
     throw new TypeError(`[live-assets] reload must be a list of globs such as ['**/*.html']; got ${JSON.stringify(options.reload)}.`)
-  return {
+  return Object.freeze({
     port,
     host: options.host ?? '127.0.0.1',
     strictPort: options.strictPort ?? false,
     publicPath: `/${publicPath}/`.replace(/\/{2,}/g, '/'),
     reload: [...reload],
-  }
+  })
 }
 
 function resolveWatch(watch: Options['watch']): ResolvedWatch | undefined {
@@ -207,9 +165,9 @@ function resolveWatch(watch: Options['watch']): ResolvedWatch | undefined {
   const urlBase = object.urlBase ?? '/'
   if (typeof urlBase !== 'string' || /[?#\s]/.test(urlBase))
     throw new TypeError(`[live-assets] watch.urlBase must be a URL path such as '/assets'; got ${JSON.stringify(urlBase)}.`)
-  return {
+  return Object.freeze({
     paths,
     root: object.root,
     urlBase: `/${urlBase}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1'),
-  }
+  })
 }

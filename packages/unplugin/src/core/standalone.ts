@@ -22,6 +22,8 @@ interface Entry {
   events?: Publisher
   users: number
   closeTimer?: NodeJS.Timeout
+  /** Page origins a later user listed that the running server does not allow: each is said once. */
+  refused: Set<string>
 }
 
 /**
@@ -38,8 +40,9 @@ const REGISTRY_KEY = Symbol.for('live-assets.standalone-servers')
 const registry: Map<string, Entry> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map()) as Map<string, Entry>
 
 /**
- * Takes a hold on the standalone server for `options.standalone.port`, starting it on first use. Each user's page
- * origins are added to the server's `allowedOrigins`.
+ * Takes a hold on the standalone server for `options.standalone.port`, starting it on first use with that user's
+ * options, resolved once. A later user whose `allowedOrigins` the server lacks is told so: the server's options
+ * never change after it started.
  */
 export async function acquireStandalone(options: ResolvedOptions, logger: PluginLogger = standaloneLogger(options.debug)): Promise<StandaloneLease> {
   const { port, host } = options.standalone
@@ -50,7 +53,7 @@ export async function acquireStandalone(options: ResolvedOptions, logger: Plugin
     entry.closeTimer = undefined
   }
   else {
-    entry = { users: 0, server: start(options, logger) }
+    entry = { users: 0, server: start(options, logger), refused: new Set() }
     registry.set(key, entry)
     // A failed start (a taken port with strictPort) is reported to this user and not kept for the next one.
     entry.server.catch(() => registry.get(key) === entry && registry.delete(key))
@@ -64,11 +67,7 @@ export async function acquireStandalone(options: ResolvedOptions, logger: Plugin
     entry.users--
     throw error
   }
-  const allowed = server.handler.options.allowedOrigins
-  for (const origin of options.server.allowedOrigins) {
-    if (!allowed.includes(origin))
-      allowed.push(origin)
-  }
+  warnAboutOrigins(server, options, entry.refused, logger)
   entry.events ??= createPublisher(server.handler, logger)
   const held = entry
   let released = false
@@ -98,8 +97,6 @@ async function start(options: ResolvedOptions, logger: PluginLogger): Promise<Li
   const server = await createLiveServer({
     ...options.server,
     allowedHosts: options.allowedHosts,
-    // Grows as users with other page origins join.
-    allowedOrigins: [...options.server.allowedOrigins],
     port,
     host,
     strictPort,
@@ -109,6 +106,16 @@ async function start(options: ResolvedOptions, logger: PluginLogger): Promise<Li
   logger.info(`live server at ${server.url}; pages that do not load the bundle add ${tag}`)
   // A page on another origin that is refused is named in the terminal by the handler, with the option to add.
   return server
+}
+
+/** Configs that share a port share one server: origins only a later one lists would be refused without a word. */
+function warnAboutOrigins(server: LiveServer, options: ResolvedOptions, refused: Set<string>, logger: PluginLogger): void {
+  const allowed = server.handler.options.allowedOrigins
+  const missing = options.server.allowedOrigins.filter(origin => !allowed.includes(origin) && !refused.has(origin))
+  if (missing.length === 0)
+    return
+  missing.forEach(origin => refused.add(origin))
+  logger.warn(`the live server at ${server.url} is shared by every config on port ${options.standalone.port} and was started with allowedOrigins ${JSON.stringify(allowed)}, so pages on ${missing.join(', ')} are refused: list the same allowedOrigins in every config of that port, or give this config its own port.`)
 }
 
 /** Watch mode has no dev server logger to borrow: the console, each line prefixed with `[live-assets]`. */
