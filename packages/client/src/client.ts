@@ -1,4 +1,5 @@
-import type { ClientConfig, ErrorPayload, HelloPayload, ReloadAssetsPayload, ReloadCSSPayload, RenamedFile } from '../../core/src/protocol'
+import type { ClientConfig, ErrorPayload, RenamedFile } from '../../core/src/protocol'
+import type { Relayed } from './hub'
 import type { SwapJob } from './match'
 import type { Owner } from './sheets'
 import type { SwapOutcome } from './swap'
@@ -33,7 +34,7 @@ export interface BeforeSwapDetail {
   files: string[]
 }
 
-type Listener = (name: string, data?: any) => void
+type Listener = (...event: Relayed) => void
 
 /** What a window holds at `INSTANCE`: the client, plus the way a same-origin frame joins its connection. */
 interface SharedClient extends LiveAssetsClient {
@@ -85,16 +86,17 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
   /** After a server restart we refresh everything once; its catch-up "refresh everything" is then a duplicate. */
   let restartRefreshed = false
 
-  function onEvent(name: string, data: any): void {
+  function onEvent(...[name, data]: Relayed): void {
     if (name === DOWN)
       return emit(name)
     debug(`${name} ${JSON.stringify(data)}`)
     switch (name) {
       case EVENTS.hello: {
-        const hello = data as HelloPayload
-        const restarted = epoch !== undefined && epoch !== hello.epoch
-        epoch = hello.epoch
-        emit('connect', hello)
+        const restarted = epoch !== undefined && epoch !== data.epoch
+        epoch = data.epoch
+        emit('connect', data)
+        // The server follows every `hello` with the build error still pending: none may be a stale one.
+        hideOverlay()
         restartRefreshed = restarted
         if (restarted) {
           debug('the server restarted: reloading every stylesheet once')
@@ -103,14 +105,14 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
         return
       }
       case EVENTS.reloadCSS: {
-        const { files = [], renamed = [] } = (data ?? {}) as ReloadCSSPayload
+        const { files = [], renamed = [] } = data ?? {}
         if (restartRefreshed && !files.length && !renamed.length)
           return void (restartRefreshed = false)
         restartRefreshed = false
         return reloadCSS(files, renamed)
       }
       case EVENTS.reloadAssets: {
-        const files = (((data ?? {}) as ReloadAssetsPayload).files ?? [])
+        const files = (data?.files ?? [])
           .map(file => changedPath(file, origins))
           .filter(Boolean) as string[]
         const names = files.map(baseName).join(', ')
@@ -122,7 +124,7 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
         info(`reloading the page${data?.reason ? `: ${data.reason}` : ''}`)
         return location.reload()
       case EVENTS.error:
-        return reportError(data as ErrorPayload)
+        return reportError(data)
       case EVENTS.clearError:
         restartRefreshed = false
         return hideOverlay()
@@ -141,7 +143,6 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
 
   function reloadCSS(rawFiles: string[], rawRenamed: RenamedFile[]): void {
     const startedAt = performance.now()
-    hideOverlay()
     const files = rawFiles.map(file => changedPath(file, origins)).filter(Boolean) as string[]
     const renamed = rawRenamed
       .map(({ from, to }) => ({ from: changedPath(from, origins)!, to: changedPath(to, origins)! }))
@@ -223,27 +224,27 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
   }
   else {
     const listeners = new Set<Listener>([onEvent])
-    let hello: unknown
-    const deliver: Listener = (name, data) => {
-      if (name === EVENTS.hello)
-        hello = data
+    let hello: Relayed | undefined
+    const deliver: Listener = (...event) => {
+      if (event[0] === EVENTS.hello)
+        hello = event
       for (const listener of listeners)
-        listener(name, data)
+        listener(...event)
     }
     listen = (listener) => {
       listeners.add(listener)
       if (hello)
-        listener(EVENTS.hello, hello)
+        listener(...hello)
       return () => void listeners.delete(listener)
     }
     close = openStream({
       url,
       workerUrl: new URL((config.base ?? DEFAULT_BASE) + ROUTES.client, url),
       config,
-      onEvent: (name, data) => {
-        if (name === DOWN)
+      onEvent: (...event) => {
+        if (event[0] === DOWN)
           debug('disconnected')
-        deliver(name, data)
+        deliver(...event)
       },
       log: debug,
     })

@@ -1,3 +1,4 @@
+import type { EventName, LiveEvent } from '../../core/src/protocol'
 /**
  * The event stream, kept alive. The browser's own EventSource retry is not enough: it gives up for
  * good on a non-200 answer or a wrong content type, retries a dead server at a fixed pace forever,
@@ -12,14 +13,14 @@ import { openSource } from './source'
 export interface ConnectionOptions {
   url: URL
   /** Event names to listen for. */
-  events: readonly string[]
+  events: readonly EventName[]
   heartbeatMs: number
   /** True when another tab that shares this stream is visible: a hidden leader tab then reconnects too. */
   wanted?: () => boolean
   /** Resume after this event: the server replays what came since. */
   lastEventId?: string
   /** `id` is the event's id, empty for a `ping`. */
-  onEvent: (name: string, data: any, id: string) => void
+  onEvent: (...event: [...LiveEvent, id: string]) => void
   /** The stream was up and is now down. */
   onDown: () => void
   log: (message: string) => void
@@ -72,7 +73,8 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
           heartbeatMs = Number((payload as { heartbeatMs?: number }).heartbeatMs) || heartbeatMs
           arm()
         }
-        onEvent(name, payload, id)
+        // Only the names in `events` are delivered; the server is the one that pairs each name with its payload.
+        onEvent(...[name, payload, id] as [...LiveEvent, string])
       },
       onFailure(refused) {
         // A server that is down leaves the EventSource reconnecting; an answer it may not read (a 403 without CORS

@@ -5,16 +5,19 @@
  * loaded as a `SharedWorker`) or, where that is missing, in one tab elected with Web Locks that
  * relays over a `BroadcastChannel`.
  */
-import type { ClientConfig } from '../../core/src/protocol'
+import type { ClientConfig, LiveEvent } from '../../core/src/protocol'
 import type { Connection } from './connection'
 import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS, EVENTS, ROUTES } from '../../core/src/protocol'
 import { connect } from './connection'
 
-/** An event as relayed: name, payload, and the id of the newest event the hub has seen. */
-export type Message = [name: string, data?: unknown, id?: string]
-
 /** Not an event: the stream went down. */
 export const DOWN = 'disconnect'
+
+/** What a tab is told: an event, or that the stream went down. */
+export type Relayed = LiveEvent | [name: typeof DOWN, data?: undefined]
+
+/** An event as relayed: name, payload, and the id of the newest event the hub has seen. */
+export type Message = [...LiveEvent, id?: string] | [name: typeof DOWN]
 
 /** A tab's goodbye to the shared worker (a `MessagePort` does not say when its tab is gone). */
 export const BYE = 'bye'
@@ -27,8 +30,9 @@ export interface Hub {
   /** Another tab is visible and waits for the stream: reconnect now even if this tab is hidden. */
   wake: () => void
   /**
-   * What a tab joining now needs: the last `hello`, and the build error still showing. The `hello` carries the
-   * newest event id, so that a tab back from the back/forward cache can tell whether it missed anything.
+   * What a tab joining now needs: the last `hello`, and the build error the server sent after it and has not cleared.
+   * The `hello` carries the newest event id, so that a tab back from the back/forward cache can tell whether it
+   * missed anything.
    */
   greeting: () => Message[]
 }
@@ -61,12 +65,13 @@ export function createHub(url: URL, config: ClientConfig, send: (message: Messag
         wanted,
         onEvent(name, data, id) {
           lastId = id || lastId
-          const message: Message = [name, data, lastId]
+          const message = [name, data, lastId] as Message
+          // The server follows every `hello` with the error still pending, if any, until a `clearError`.
           if (name === EVENTS.hello)
             [hello, error] = [message, undefined]
           else if (name === EVENTS.error)
             error = message
-          else if (name === EVENTS.clearError || name === EVENTS.reloadCSS)
+          else if (name === EVENTS.clearError)
             error = undefined
           send(message)
         },
@@ -79,7 +84,7 @@ export function createHub(url: URL, config: ClientConfig, send: (message: Messag
       connection = undefined
     },
     wake: () => connection?.wake(),
-    greeting: () => [hello && [hello[0], hello[1], lastId], error].filter(Boolean) as Message[],
+    greeting: () => [hello && [hello[0], hello[1], lastId] as Message, error].filter(message => message !== undefined),
   }
 }
 

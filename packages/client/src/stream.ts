@@ -5,7 +5,7 @@
  * on `pageshow`, catching up with what it missed.
  */
 import type { ClientConfig } from '../../core/src/protocol'
-import type { Hub, Message } from './hub'
+import type { Hub, Message, Relayed } from './hub'
 import { EVENTS } from '../../core/src/protocol'
 import { BYE, createHub, DOWN } from './hub'
 
@@ -14,7 +14,7 @@ export interface StreamOptions {
   /** The served client script: the shared worker's script. */
   workerUrl: URL
   config: ClientConfig
-  onEvent: (name: string, data?: any) => void
+  onEvent: (...event: Relayed) => void
   log: (message: string) => void
 }
 
@@ -66,8 +66,9 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
    * `stale`: every stylesheet may be out of date, whatever the stream says.
    */
   function start(resuming: boolean, stale = false): () => void {
-    const receive = ([name, data, id = '']: Message, relayed = true): void => {
-      onEvent(name, data)
+    const receive = (message: Message, relayed = true): void => {
+      const [name, , id = ''] = message
+      onEvent(...message.slice(0, 2) as Relayed)
       if (name === EVENTS.hello) {
         if (stale || (resuming && relayed && id !== seen)) {
           log('back from another page and events may have been missed: reloading every stylesheet once')

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from './logger'
-import type { HelloPayload, ReloadCSSPayload, Stats } from './protocol'
+import type { HelloPayload, Publish, PublishOptions, ReloadCSSPayload, Stats } from './protocol'
 import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 import { EVENTS, formatEventId } from './protocol'
@@ -20,8 +20,12 @@ export interface BroadcasterOptions {
 export interface Broadcaster {
   /** Changes on every start; event ids are `<epoch>-<seq>`. */
   readonly epoch: string
-  /** Sends a named event with JSON data to every subscriber; returns its id. */
-  publish: (event: string, data?: unknown) => string
+  /**
+   * Sends a named event with JSON data to every subscriber; returns its id. It alone keeps the state a page joins
+   * into: the pending build error, set by `error` and resolved by `clearError` (or by a `reloadCSS`, which is then
+   * preceded by a `clearError` of its own).
+   */
+  publish: Publish
   /** Turns a request into a stream. `lastEventId` comes from the header or the query. */
   subscribe: (req: IncomingMessage, res: ServerResponse, lastEventId?: string) => void
   stats: () => Stats
@@ -47,8 +51,8 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   let peakSubscribers = 0
   let eventsPublished = 0
   const dropped = { backpressure: 0, full: 0 }
-  /** The last unresolved build error, shown to pages that open after it. */
-  let pendingError: Buffer | undefined
+  /** The last unresolved build error, sent again after every `hello`: a page hides its overlay on each one. */
+  let pendingError: RingEntry | undefined
 
   const heartbeat = setInterval(() => {
     if (subscribers.size)
@@ -91,13 +95,15 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
 
   /** What a (re)connecting client must receive before live events: replay, or one full refresh. */
   function catchUp(lastEventId: string | undefined): string {
+    const error = pendingError?.bytes.toString() ?? ''
     if (lastEventId === undefined)
-      return hello(currentId()) + (pendingError?.toString() ?? '')
+      return hello(currentId()) + error
     const match = EVENT_ID.exec(lastEventId)
     const lastSeq = match && match[1] === epoch ? Number(match[2]) : -1
     const oldest = ring.length ? ring[0].seq : seq + 1
     if (lastSeq >= 0 && lastSeq <= seq && lastSeq >= oldest - 1) {
-      let out = hello(formatEventId(epoch, lastSeq))
+      // An error published after lastSeq is in the replay.
+      let out = hello(formatEventId(epoch, lastSeq)) + (pendingError && pendingError.seq <= lastSeq ? error : '')
       for (const entry of ring) {
         if (entry.seq > lastSeq)
           out += entry.bytes.toString()
@@ -108,29 +114,37 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     const refresh: ReloadCSSPayload = { files: [] }
     return hello(currentId())
       + encodeMessage({ id: currentId(), event: EVENTS.reloadCSS, data: refresh })
-      + (pendingError?.toString() ?? '')
+      + error
+  }
+
+  function send(event: string, data: unknown): string {
+    const id = formatEventId(epoch, ++seq)
+    const bytes = Buffer.from(encodeMessage({ id, event, data: data ?? {} }))
+    if (options.replay > 0) {
+      ring.push({ seq, bytes })
+      if (ring.length > options.replay)
+        ring.shift()
+    }
+    if (event === EVENTS.error)
+      pendingError = { seq, bytes }
+    else if (event === EVENTS.clearError)
+      pendingError = undefined
+    eventsPublished++
+    if (!closed)
+      broadcast(bytes)
+    return id
+  }
+
+  function publish(event: string, data?: unknown, { resolvesError = true }: PublishOptions = {}): string {
+    if (event === EVENTS.reloadCSS && pendingError && resolvesError)
+      send(EVENTS.clearError, {})
+    return send(event, data)
   }
 
   return {
     epoch,
 
-    publish(event, data) {
-      const id = formatEventId(epoch, ++seq)
-      const bytes = Buffer.from(encodeMessage({ id, event, data: data ?? {} }))
-      if (options.replay > 0) {
-        ring.push({ seq, bytes })
-        if (ring.length > options.replay)
-          ring.shift()
-      }
-      if (event === EVENTS.error)
-        pendingError = bytes
-      else if (event === EVENTS.clearError || event === EVENTS.reloadCSS)
-        pendingError = undefined
-      eventsPublished++
-      if (!closed)
-        broadcast(bytes)
-      return id
-    },
+    publish: publish as Publish,
 
     subscribe(req, res, lastEventId) {
       if (closed || subscribers.size >= options.maxSubscribers) {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Broadcaster } from './broadcaster'
 import type { LiveAssetsOptions, ResolvedOptions } from './options'
-import type { ClientConfig, PublishRequest } from './protocol'
+import type { ClientConfig, Publish, PublishRequest } from './protocol'
 import { Buffer } from 'node:buffer'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { version } from '../package.json'
@@ -18,8 +18,8 @@ export interface Handler {
   (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void
   readonly options: ResolvedOptions
   readonly broadcaster: Broadcaster
-  /** Sends a named event with JSON data to every open page; returns its id. */
-  publish: (event: string, data?: unknown) => string
+  /** Sends a named event with JSON data to every open page; returns its id. See {@link Broadcaster.publish}. */
+  publish: Publish
   /** Ends every stream and stops timers; safe to call twice. */
   close: () => void
 }

@@ -18,7 +18,10 @@ export const ROUTES = {
   publish: '/publish',
 } as const
 
-/** Names of the events live-assets sends. Any other name may be published too. */
+/**
+ * Names of the events live-assets sends, each with its payload in {@link EventPayloads}. A tool may publish events of
+ * its own under any other name (see {@link Publish}).
+ */
 export const EVENTS = {
   /** First event of every stream. */
   hello: 'hello',
@@ -89,6 +92,50 @@ export interface ErrorPayload {
 export interface PingPayload {
   /** Server time in ms since the epoch. */
   time: number
+}
+
+/** `clearError` carries nothing. */
+export type ClearErrorPayload = Record<string, never>
+
+/** What each event carries. */
+export interface EventPayloads {
+  hello: HelloPayload
+  reloadCSS: ReloadCSSPayload
+  reloadAssets: ReloadAssetsPayload
+  reload: ReloadPayload
+  error: ErrorPayload
+  clearError: ClearErrorPayload
+  ping: PingPayload
+}
+
+/** The events a server publishes; `hello` and `ping` the broadcaster sends on its own. */
+export type PublishedEventName = Exclude<EventName, typeof EVENTS.hello | typeof EVENTS.ping>
+
+/** One event as received, by name: `[name, data]`; destructure it and switch on `name` to narrow `data`. */
+export type LiveEvent = { [N in EventName]: [name: N, data: EventPayloads[N]] }[EventName]
+
+/**
+ * A name for an event of your own: any name but those of live-assets, in any letter case (`reloadcss` is a typo, not
+ * a new event).
+ */
+export type CustomEventName<N extends string> = Lowercase<N> extends Lowercase<EventName> ? never : N
+
+export interface PublishOptions {
+  /**
+   * `reloadCSS` only: the build is good again, so the pending build error is resolved and pages are sent `clearError`
+   * first. `false` for a caller that resolves errors itself (several sources may fail at once).
+   * @default true
+   */
+  resolvesError?: boolean
+}
+
+/**
+ * Sends an event to every open page and returns its id: an event of live-assets with its payload, or one of your own
+ * with any JSON data.
+ */
+export interface Publish {
+  <N extends PublishedEventName>(event: N, data: EventPayloads[N], options?: PublishOptions): string
+  <N extends string>(event: CustomEventName<N>, data?: unknown): string
 }
 
 /** What the client does when a `reloadCSS` matches no stylesheet on the page. */

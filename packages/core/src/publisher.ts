@@ -43,12 +43,9 @@ export function createPublisher(handler: Handler, logger: PublisherLogger): Publ
       if (files.length === 0)
         return
       const payload: ReloadCSSPayload = renamed.length ? { files, renamed } : { files }
-      handler.publish(EVENTS.reloadCSS, payload)
+      // Another source's error is still unresolved: it stays on the page.
+      handler.publish(EVENTS.reloadCSS, payload, { resolvesError: errors.size === 0 })
       debug(`reloadCSS ${files.join(', ')}${renamed.length ? ` (renamed ${renamed.map(r => `${r.from} -> ${r.to}`).join(', ')})` : ''}`)
-      // Pages hide the overlay on a good `reloadCSS`; another source's error is still unresolved.
-      const shown = errors.values().next().value
-      if (shown)
-        handler.publish(EVENTS.error, shown)
     },
     reloadAssets(files) {
       if (files.length === 0)

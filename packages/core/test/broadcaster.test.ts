@@ -107,4 +107,39 @@ describe('broadcaster', () => {
     expect(behind.events.map(e => e.event)).toEqual(['hello', 'reloadCSS'])
     b.close()
   })
+
+  it('keeps the pending build error: sent after every hello, resolved by clearError or a good reloadCSS', () => {
+    const b = createBroadcaster(defaults)
+    const names = (events: { event?: string }[]): (string | undefined)[] => events.map(e => e.event)
+    const open = (lastEventId?: string): ReturnType<typeof fakeClient>['events'] => {
+      const client = fakeClient()
+      b.subscribe(client.req, client.res, lastEventId)
+      return client.events
+    }
+    const live = open()
+    const errorId = b.publish('error', { message: 'broken' })
+    expect(names(open())).toEqual(['hello', 'error'])
+    // A page hides its overlay on each hello: a resume after the error gets it again, one before gets it replayed.
+    expect(names(open(errorId))).toEqual(['hello', 'error'])
+    expect(names(open(`${b.epoch}-0`))).toEqual(['hello', 'error'])
+    expect(names(open('other-1'))).toEqual(['hello', 'reloadCSS', 'error'])
+
+    // A caller that resolves errors itself: the error stays.
+    b.publish('reloadCSS', { files: ['/a.css'] }, { resolvesError: false })
+    expect(names(open())).toEqual(['hello', 'error'])
+    // Any other good reloadCSS resolves it, and says so first.
+    const swapId = b.publish('reloadCSS', { files: ['/b.css'] })
+    expect(names(live)).toEqual(['hello', 'error', 'reloadCSS', 'clearError', 'reloadCSS'])
+    expect(live.at(-2)!.id).toBe(`${b.epoch}-3`)
+    expect(swapId).toBe(`${b.epoch}-4`)
+    expect(names(open())).toEqual(['hello'])
+    expect(names(open(errorId)).slice(1)).toEqual(['reloadCSS', 'clearError', 'reloadCSS'])
+
+    b.publish('error', { message: 'again' })
+    b.publish('clearError', {})
+    b.publish('reloadCSS', { files: ['/c.css'] })
+    expect(names(live).slice(-3)).toEqual(['error', 'clearError', 'reloadCSS'])
+    expect(names(open())).toEqual(['hello'])
+    b.close()
+  })
 })
