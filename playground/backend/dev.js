@@ -44,7 +44,7 @@ async function main() {
     bin,
     '--watch',
     'assets/**/*.css',
-    '--base',
+    '--url-base',
     '/assets',
     '--reload',
     'views/**/*.html',

@@ -40,7 +40,7 @@ const timings: string[] = []
 
 function cliArgs(port = 0): string[] {
   // No --origin: the page is on a loopback origin.
-  return ['--watch', 'assets/**/*.css', '--base', '/assets', '--reload', 'views/**/*.html', '--port', String(port)]
+  return ['--watch', 'assets/**/*.css', '--url-base', '/assets', '--reload', 'views/**/*.html', '--port', String(port)]
 }
 
 const file = (relative: string): string => path.join(playground.dir, relative)

@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { copyPlayground, get, killAll, openStream, PLAYGROUND, runCli, startCli, stats, waitFor } from './utils'
 
 /** The flags the CLI promises; `--help` must document each one. */
-const FLAGS = ['--watch', '--root', '--base', '--reload', '--[no-]poll', '--debounce', '--origin', '--[no-]loopback-origins', '--port', '--host', '--allowed-host', '--[no-]strict-port', '--heartbeat', '--token', '--fallback', '--[no-]overlay', '--debug', '--help', '--version']
+const FLAGS = ['--watch', '--root', '--url-base', '--reload', '--[no-]poll', '--debounce', '--origin', '--[no-]loopback-origins', '--port', '--host', '--allowed-host', '--[no-]strict-port', '--heartbeat', '--token', '--fallback', '--[no-]overlay', '--debug', '--help', '--version']
 const PAGE = 'http://127.0.0.1:3000'
-const WATCH = ['--watch', 'assets/**/*.css', '--base', '/assets', '--port', '0']
+const WATCH = ['--watch', 'assets/**/*.css', '--url-base', '/assets', '--port', '0']
 
 let playground: Awaited<ReturnType<typeof copyPlayground>>
 const started: CliProcess[] = []
@@ -37,7 +37,7 @@ describe('the command line', () => {
     expect(run.stderr).toBe('')
     for (const flag of FLAGS)
       expect(run.stdout).toContain(flag)
-    expect(run.stdout).toContain('live-assets --watch "app/assets/**/*.css" --base /assets')
+    expect(run.stdout).toContain('live-assets --watch "app/assets/**/*.css" --url-base /assets')
   })
 
   it('prints its version', async () => {

@@ -8,7 +8,7 @@ import { copyPlayground as copyBundlerPlayground, loadFrom, removeCopy } from '.
 import { startNginx } from '../reliability/nginx'
 import { copyPlayground, killAll, runCli, startApp, startCli } from './utils'
 
-const WATCH = ['--watch', 'assets/**/*.css', '--base', '/assets']
+const WATCH = ['--watch', 'assets/**/*.css', '--url-base', '/assets']
 
 /**
  * `live-assets doctor` against the backend playground's real page server and a real CLI, healthy and broken in the
@@ -93,10 +93,10 @@ describe('live-assets doctor', () => {
     await writeFile(path.join(playground.dir, 'src/theme.scss'), '')
     const live = await cli()
     app.setLiveAssetsTag(live.scriptTag)
-    const run = await doctor(`${app.url}/`, ['--watch', 'src/**/*.css', '--base', '/assets', '--port', String(live.port)])
+    const run = await doctor(`${app.url}/`, ['--watch', 'src/**/*.css', '--url-base', '/assets', '--port', String(live.port)])
     expect(run.code).toBe(1)
     expect(run.problems).toEqual([
-      expect.stringContaining('the page links /assets/app.css, /assets/layout.css, which no --watch file is (watched: src/**/*.css). It is at assets/app.css: watch that folder, e.g. --watch "assets/**/*.css" --base /assets.'),
+      expect.stringContaining('the page links /assets/app.css, /assets/layout.css, which no --watch file is (watched: src/**/*.css). It is at assets/app.css: watch that folder, e.g. --watch "assets/**/*.css" --url-base /assets.'),
       expect.stringContaining('--watch "src/**/*.css" matches no file under'),
     ])
   })

@@ -23,7 +23,7 @@ describe.each(['propshaft', 'sprockets', 'query'] as const)('fingerprinted style
   beforeAll(async () => {
     playground = await copyPlayground()
     app = await startApp(playground.dir, fingerprint)
-    cli = await startCli(['--watch', 'assets/**/*.css', '--base', '/assets', '--port', '0'], playground.dir)
+    cli = await startCli(['--watch', 'assets/**/*.css', '--url-base', '/assets', '--port', '0'], playground.dir)
     app.setLiveAssetsTag(cli.scriptTag)
     live = await openPage(`${app.url}/`)
     live.page.on('response', response => void requests.push(`${response.status()} ${new URL(response.url()).pathname}`))

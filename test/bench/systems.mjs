@@ -195,7 +195,7 @@ async function backend(extraArgs = []) {
   })
   const { startApp } = await import(path.join(ROOT, 'playground/backend/app.js'))
   const app = await startApp({ dir: project.dir, port: 0 })
-  const child = spawn(process.execPath, [CLI_BIN, '--watch', 'assets/**/*.css', '--base', '/assets', '--origin', app.url, '--port', '0', ...extraArgs], { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI_BIN, '--watch', 'assets/**/*.css', '--url-base', '/assets', '--origin', app.url, '--port', '0', ...extraArgs], { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const tag = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the CLI printed no script tag within 20 s:\n${output}`)), 20_000)

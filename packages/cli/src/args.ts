@@ -11,8 +11,8 @@ export interface CliOptions {
   /** `--reload` globs, as given. */
   reload: string[]
   root?: string
-  /** URL path, starting with `/`, without a trailing slash unless it is `/`. */
-  base: string
+  /** `--url-base`: URL path of the files of `root`, starting with `/`, without a trailing slash unless it is `/`. */
+  urlBase: string
   /** Page origins such as `http://myapp.test`, besides the loopback ones. */
   origins: string[]
   /** Whether every loopback origin may open the stream (`--no-loopback-origins` turns it off). */
@@ -34,9 +34,10 @@ export interface CliOptions {
 export type CliCommand
   = | { command: 'help' }
     | { command: 'version' }
-    | { command: 'start', options: CliOptions }
+    /** `warnings`: what the line asked for in a deprecated way, one message each, to print before starting. */
+    | { command: 'start', options: CliOptions, warnings: string[] }
     /** `live-assets doctor [page-url] [flags]`: the same flags, describing the setup to check; `--watch` optional. */
-    | { command: 'doctor', options: CliOptions, pageUrl?: string }
+    | { command: 'doctor', options: CliOptions, pageUrl?: string, warnings: string[] }
 
 /** A mistake on the command line: the message says what is wrong and what to type instead. */
 export class UsageError extends Error {
@@ -44,7 +45,7 @@ export class UsageError extends Error {
 }
 
 const FALLBACKS: FallbackMode[] = ['stylesheets', 'page', 'none']
-export const EXAMPLE = 'live-assets --watch "app/assets/**/*.css" --base /assets'
+export const EXAMPLE = 'live-assets --watch "app/assets/**/*.css" --url-base /assets'
 
 type Values = Record<string, string | boolean | string[] | undefined>
 
@@ -58,7 +59,10 @@ export function parseCliArgs(argv: string[]): CliCommand {
     allowPositionals: true,
     allowNegative: true,
     tokens: true,
-    options: Object.fromEntries(FLAGS.map(flag => [flag.name, flag.short ? { type: flag.type, short: flag.short } : { type: flag.type }])),
+    options: Object.fromEntries(FLAGS.flatMap(flag => [
+      [flag.name, flag.short ? { type: flag.type, short: flag.short } : { type: flag.type }],
+      ...(flag.deprecatedName ? [[flag.deprecatedName, { type: flag.type }]] : []),
+    ])),
   })
 
   // Asking for help never fails, whatever else the line holds.
@@ -68,6 +72,9 @@ export function parseCliArgs(argv: string[]): CliCommand {
   }
 
   const values: Values = {}
+  const warnings: string[] = []
+  /** How each flag was written (`--base` for `url-base`), for messages about its value. */
+  const written: Record<string, string> = {}
   const positionals: { value: string, afterGlob: boolean }[] = []
   for (const [i, token] of tokens.entries()) {
     if (token.kind === 'positional') {
@@ -79,7 +86,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
     }
     if (token.kind !== 'option')
       continue
-    const flag = FLAGS.find(f => f.name === token.name)
+    const flag = FLAGS.find(f => f.name === token.name || f.deprecatedName === token.name)
     if (!flag) {
       if (FLAGS.some(f => f.type === 'boolean' && `no-${f.name}` === token.name))
         throw new UsageError(`${token.rawName} takes no value; got ${JSON.stringify(token.value)}.`)
@@ -97,6 +104,9 @@ export function parseCliArgs(argv: string[]): CliCommand {
     // `--port --host x` would otherwise make "--host" the port.
     if (token.value === undefined || (!token.inlineValue && /^--?[a-z]/i.test(token.value)))
       throw new UsageError(`${token.rawName} needs a value, e.g. ${usageOf(flag)}.`)
+    if (token.name === flag.deprecatedName && !warnings.some(warning => warning.startsWith(`--${flag.deprecatedName} `)))
+      warnings.push(`--${flag.deprecatedName} is now --${flag.name}: it still works in this release, but goes away in the next one. Write --${flag.name} ${token.value} instead.`)
+    written[flag.name] = token.rawName
     values[flag.name] = flag.multiple ? [...(values[flag.name] as string[] | undefined ?? []), token.value] : token.value
   }
 
@@ -122,7 +132,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
     watch: watch.map(glob => nonEmpty('watch', glob)),
     reload: reload.map(glob => nonEmpty('reload', glob)),
     root: values.root === undefined ? undefined : nonEmpty('root', values.root as string),
-    base: parseUrlPath(values.base as string | undefined ?? '/'),
+    urlBase: parseUrlPath(values['url-base'] as string | undefined ?? '/', written['url-base']),
     origins: [...new Set(origins)],
     loopbackOrigins,
     port: values.port === undefined ? DEFAULT_PORT : parseInteger('port', values.port as string, 0, 65535),
@@ -137,7 +147,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
     overlay: values.overlay as boolean | undefined ?? true,
     debug: values.debug as boolean | undefined ?? false,
   }
-  return doctor ? { command: 'doctor', options, pageUrl } : { command: 'start', options }
+  return doctor ? { command: 'doctor', options, pageUrl, warnings } : { command: 'start', options, warnings }
 }
 
 /** `--watch <glob>`, `--[no-]overlay`: how a flag is written in messages and in the help. */
@@ -189,11 +199,11 @@ function parseInteger(name: string, value: string, min: number, max = Number.MAX
 }
 
 /** `assets/` -> `/assets`; the page's host is found by the browser, so only the path belongs here. */
-function parseUrlPath(value: string): string {
+function parseUrlPath(value: string, flag = '--url-base'): string {
   if (/^[a-z][a-z\d+.-]*:/i.test(value) || value.startsWith('//'))
-    throw new UsageError(`--base takes the URL path of your assets, not a full URL, e.g. --base /assets; got ${JSON.stringify(value)}.`)
+    throw new UsageError(`${flag} takes the URL path of your assets, not a full URL, e.g. --url-base /assets; got ${JSON.stringify(value)}.`)
   if (/[?#\s\\]/.test(value))
-    throw new UsageError(`--base must be a plain URL path such as /assets, without query, hash, spaces or backslashes; got ${JSON.stringify(value)}.`)
+    throw new UsageError(`${flag} must be a plain URL path such as /assets, without query, hash, spaces or backslashes; got ${JSON.stringify(value)}.`)
   return `/${value}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1')
 }
 

@@ -28,6 +28,9 @@ async function main(argv: string[]): Promise<void> {
     return void process.stdout.write(formatHelp(version))
   if (command.command === 'version')
     return void process.stdout.write(`${version}\n`)
+  // Said on standard error, before anything else: doctor's standard output is its findings only.
+  for (const warning of command.warnings)
+    process.stderr.write(`[live-assets] ${warning}\n`)
   if (command.command === 'doctor') {
     const findings = await runDoctor(command.options, command.pageUrl)
     process.exitCode = findings.some(finding => finding.verdict === 'problem') ? 1 : 0

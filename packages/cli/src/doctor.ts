@@ -249,7 +249,7 @@ async function checkLinkedSheets(html: string, pageUrl: string, options: CliOpti
   if (links.length === 0)
     return say('warning', `the page links no stylesheet with <link rel="stylesheet">: live-assets swaps linked sheets (and what they @import).`)
   const root = path.resolve(cwd, options.root ?? globBase(options.watch[0], cwd))
-  const watched = (await listWatchedFiles(options.watch, cwd)).map(file => fileToUrlPath(file, root, options.base))
+  const watched = (await listWatchedFiles(options.watch, cwd)).map(file => fileToUrlPath(file, root, options.urlBase))
   const name = (urlPath: string): string => urlPath.slice(urlPath.lastIndexOf('/') + 1)
   const names = new Set(watched.map(name))
   const missing = links.filter(link => !names.has(name(link)))
@@ -257,7 +257,7 @@ async function checkLinkedSheets(html: string, pageUrl: string, options: CliOpti
     return say('ok', `every stylesheet the page links is a watched file: ${links.join(', ')}.`)
   const elsewhere = (await listWatchedFiles(missing.map(link => `**/${decodeURIComponent(name(link))}`), cwd))[0]
   const hint = elsewhere
-    ? ` It is at ${path.relative(cwd, elsewhere)}: watch that folder, e.g. --watch "${path.relative(cwd, path.dirname(elsewhere))}/**/*.css" --base ${path.posix.dirname(missing[0])}.`
+    ? ` It is at ${path.relative(cwd, elsewhere)}: watch that folder, e.g. --watch "${path.relative(cwd, path.dirname(elsewhere))}/**/*.css" --url-base ${path.posix.dirname(missing[0])}.`
     : ' Watch the files the page really loads (the built ones, not their sources).'
   say(missing.length === links.length ? 'problem' : 'warning', `the page links ${missing.join(', ')}, which no --watch file is (watched: ${options.watch.join(', ')}).${hint}`)
 }

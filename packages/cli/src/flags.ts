@@ -12,6 +12,8 @@ export interface Flag {
   value?: string
   /** A boolean that defaults to true is shown as `--no-<name>`. */
   negatable?: boolean
+  /** An old name still read, with a warning that names the new one, until the next major release. */
+  deprecatedName?: string
   group: 'Files' | 'Server' | 'Browser' | 'Other'
   description: string
 }
@@ -31,14 +33,15 @@ export const FLAGS: Flag[] = [
     type: 'string',
     value: '<dir>',
     group: 'Files',
-    description: 'Directory whose files the page requests under --base. Default: the static part of the first --watch glob (app/assets for "app/assets/**/*.css").',
+    description: 'Directory whose files the page requests under --url-base. Default: the static part of the first --watch glob (app/assets for "app/assets/**/*.css").',
   },
   {
-    name: 'base',
+    name: 'url-base',
+    deprecatedName: 'base',
     type: 'string',
     value: '<url-path>',
     group: 'Files',
-    description: 'URL path under which the page requests the files of --root, e.g. /assets. Default: /',
+    description: 'URL path under which the page requests the files of --root, e.g. /assets. Default: / (--base, its old name, still works in this release, with a warning.)',
   },
   {
     name: 'reload',

@@ -50,7 +50,7 @@ export async function startCli(options: CliOptions, { cwd = process.cwd(), outpu
 
   logger.info(`ready in ${Math.round(performance.now() - startedAt)} ms at ${endpoints}`)
   if (options.watch.length)
-    logger.info(`watching ${options.watch.join(', ')}: files under ${display(serverOptions.watch!.root!, cwd)} are requested as ${options.base === '/' ? '' : options.base}/...`)
+    logger.info(`watching ${options.watch.join(', ')}: files under ${display(serverOptions.watch!.root!, cwd)} are requested as ${options.urlBase === '/' ? '' : options.urlBase}/...`)
   for (const glob of options.reload)
     logger.info(`reloading the page when ${glob} changes`)
   const listed = `${options.origins.join(', ')}${aliases.length ? ` (and ${aliases.join(', ')})` : ''}`
@@ -85,7 +85,7 @@ export function toServerOptions(options: CliOptions, cwd: string, logger: CliLog
       paths: [...options.watch, ...reload],
       cwd,
       root: path.resolve(cwd, options.root ?? globBase(options.watch[0] ?? reload[0], cwd)),
-      urlBase: options.base,
+      urlBase: options.urlBase,
       reload,
       debounceMs: options.debounceMs,
       usePolling: options.poll ?? false,
@@ -125,7 +125,7 @@ function warnAboutPaths(options: CliOptions, cwd: string, logger: CliLogger): vo
   }
   const bases = new Set(options.watch.map(glob => globBase(glob, cwd)))
   if (options.root === undefined && bases.size > 1)
-    logger.warn(`the --watch globs start in different folders: URLs are computed from the first, ${display([...bases][0], cwd)}, and files elsewhere are sent as ${options.base === '/' ? '' : options.base}/<file name>. Pages still match them by the end of their path; pass --root to map them exactly.`)
+    logger.warn(`the --watch globs start in different folders: URLs are computed from the first, ${display([...bases][0], cwd)}, and files elsewhere are sent as ${options.urlBase === '/' ? '' : options.urlBase}/<file name>. Pages still match them by the end of their path; pass --root to map them exactly.`)
 }
 
 /** Polling where an edit may send no file event: said once, with the flag that turns it off. */

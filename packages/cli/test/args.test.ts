@@ -28,7 +28,7 @@ describe('parseCliArgs', () => {
       watch: ['app/assets/**/*.css'],
       reload: [],
       root: undefined,
-      base: '/',
+      urlBase: '/',
       origins: ['http://localhost:3000'],
       loopbackOrigins: true,
       port: 35729,
@@ -46,12 +46,12 @@ describe('parseCliArgs', () => {
   })
 
   it('reads every flag, in both value forms and with short names', () => {
-    const parsed = options('-w', 'lib/**/*.css', '--root=app', '--base', 'assets/', '--reload', 'views/**/*.erb', '--reload=*.html', '--origin', 'https://app.test:8443', '-p', '0', '--host', '0.0.0.0', '--allowed-host', '.App.test', '--no-strict-port', '--heartbeat', '5000', '--poll', '--debounce=0', '--token', 's3cret', '--fallback', 'page', '--no-overlay', '--debug')
+    const parsed = options('-w', 'lib/**/*.css', '--root=app', '--url-base', 'assets/', '--reload', 'views/**/*.erb', '--reload=*.html', '--origin', 'https://app.test:8443', '-p', '0', '--host', '0.0.0.0', '--allowed-host', '.App.test', '--no-strict-port', '--heartbeat', '5000', '--poll', '--debounce=0', '--token', 's3cret', '--fallback', 'page', '--no-overlay', '--debug')
     expect(parsed).toEqual({
       watch: ['app/assets/**/*.css', 'lib/**/*.css'],
       reload: ['views/**/*.erb', '*.html'],
       root: 'app',
-      base: '/assets',
+      urlBase: '/assets',
       origins: ['http://localhost:3000', 'https://app.test:8443'],
       loopbackOrigins: true,
       port: 0,
@@ -89,10 +89,30 @@ describe('parseCliArgs', () => {
     })
   })
 
-  it('normalises --base and --origin', () => {
-    expect(options('--base', 'assets//css/').base).toBe('/assets/css')
-    expect(options('--base', '/').base).toBe('/')
+  it('normalises --url-base and --origin', () => {
+    expect(options('--url-base', 'assets//css/').urlBase).toBe('/assets/css')
+    expect(options('--url-base', '/').urlBase).toBe('/')
     expect(options('--origin', 'HTTP://LocalHost:3000/').origins).toEqual(['http://localhost:3000'])
+  })
+
+  it('reads --url-base, and --base, its old name, with one warning that names the new one', () => {
+    expect(parseCliArgs([...required, '--url-base', '/assets'])).toMatchObject({ command: 'start', options: { urlBase: '/assets' }, warnings: [] })
+    const old = parseCliArgs([...required, '--base', 'assets/', '--base=/static'])
+    expect(old).toMatchObject({ command: 'start', options: { urlBase: '/static' } })
+    expect(old.command === 'start' && old.warnings).toEqual([
+      '--base is now --url-base: it still works in this release, but goes away in the next one. Write --url-base assets/ instead.',
+    ])
+    expect(parseCliArgs(['doctor', '--base', '/assets'])).toMatchObject({ command: 'doctor', options: { urlBase: '/assets' }, warnings: [expect.stringMatching(/^--base is now --url-base/)] })
+    expect(usageError([...required, '--base'])).toMatch(/^--base needs a value, e.g. --url-base <url-path>/)
+  })
+
+  it('leaves the parsed options alone when they become server options', () => {
+    const parsed = options('--origin', 'http://127.0.0.1:4000', '--reload', './views/*.html', '--allowed-host', 'app.test')
+    const before = structuredClone(parsed)
+    const server = toServerOptions(Object.freeze(parsed), '/proj', createCliLogger())
+    expect(parsed).toEqual(before)
+    expect(server.allowedOrigins).not.toBe(parsed.origins)
+    expect(server.watch?.paths).not.toBe(parsed.watch)
   })
 
   it.each([
@@ -111,6 +131,8 @@ describe('parseCliArgs', () => {
     [[...required, '--base', 'http://cdn.test/assets'], /^--base takes the URL path/],
     [[...required, '--base', '/a?b'], /^--base must be a plain URL path/],
     [[...required, '--base', '//cdn.test/assets'], /^--base takes the URL path/],
+    [[...required, '--url-base', 'http://cdn.test/assets'], /^--url-base takes the URL path of your assets, not a full URL, e.g. --url-base \/assets/],
+    [[...required, '--url-base', '/a b'], /^--url-base must be a plain URL path/],
     [[...required, '--token', 'a b'], /^--token must be printable ASCII/],
     [[...required, '--allowed-host', 'http://x.test:80'], /^--allowed-host takes a host name/],
     [['--watch', 'a.css', '--no-loopback-origins'], /^--no-loopback-origins leaves no page that may open the stream: .* --origin http:\/\/localhost:3000/],
@@ -129,6 +151,13 @@ describe('parseCliArgs', () => {
 })
 
 describe('formatHelp', () => {
+  it('shows --url-base in the usage and example, and --base only as its old name', () => {
+    const help = formatHelp('1.2.3')
+    expect(help).toContain('live-assets --watch "app/assets/**/*.css" --url-base /assets')
+    expect(help.match(/--base\b/g)).toHaveLength(1)
+    expect(help.replace(/\s+/g, ' ')).toContain('(--base, its old name, still works in this release, with a warning.)')
+  })
+
   it('documents every flag within 80 columns', () => {
     const help = formatHelp('1.2.3')
     for (const flag of FLAGS) {
@@ -143,7 +172,7 @@ describe('formatHelp', () => {
 
 describe('toServerOptions', () => {
   it('maps the command line onto core options', () => {
-    const server = toServerOptions(options('--reload', '/proj/views/**/*.html', '--reload', './templates/*.njk', '--base', '/assets', '--poll', '--debounce', '50'), '/proj', createCliLogger())
+    const server = toServerOptions(options('--reload', '/proj/views/**/*.html', '--reload', './templates/*.njk', '--url-base', '/assets', '--poll', '--debounce', '50'), '/proj', createCliLogger())
     expect(server).toMatchObject({
       host: '127.0.0.1',
       port: 35729,
