@@ -9,7 +9,8 @@ import { generate } from 'selfsigned'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyPlayground, edit, loadFrom, removeCopy } from '../dev-server/harness'
 import { getBrowser } from '../utils/browser'
-import { freePort, measureLatency, quantile, summary, waitFor } from './stream'
+import { poll } from '../utils/poll'
+import { freePort, measureLatency, quantile, summary } from './stream'
 
 /** The event stream over an HTTP/2 session, read like the HTTP/1.1 one in stream.ts. */
 function openH2Stream(origin: string, path: string): Promise<Stream & { session: ReturnType<typeof connect> }> {
@@ -74,7 +75,7 @@ describe('over HTTP/2: Vite with HTTPS', () => {
       expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8')
       expect(stream.headers.connection).toBeUndefined()
       expect(stream.headers['content-encoding']).toBeUndefined()
-      await waitFor(() => stream.events.some(e => e.event === 'hello'), 'hello over HTTP/2')
+      await poll(() => stream.events.some(e => e.event === 'hello'), { what: 'hello over HTTP/2', timeout: 15_000 })
       const handler = vite.middlewares.stack.map(layer => layer.handle).find(h => typeof (h as Partial<Handler>).publish === 'function') as Handler
       const latencies = await measureLatency(stream, handler.publish)
       console.info(`[reliability] HTTP/2 (Vite https), 50 events: ${summary(latencies)}`)

@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { copyPlayground, edit, loadFrom, removeCopy } from '../dev-server/harness'
 import { loadWebpackConfig } from '../dev-server/webpack-like'
-import { freePort, openStream, waitFor } from './stream'
+import { poll } from '../utils/poll'
+import { freePort, openStream } from './stream'
 
 const CYCLES = 20
 /** An unusual heartbeat, so that the live-assets heartbeat timers can be told apart from everyone else's. */
@@ -65,7 +66,7 @@ async function checkCycles(name: string, url: (port: number) => string, cycle: C
   const connect = async (): Promise<Stream> => {
     const next = await openStream(`${url(port)}__live_assets/events`)
     expect(next.status).toBe(200)
-    await waitFor(() => next.events.length > 0, 'hello')
+    await poll(() => next.events.length > 0, { what: 'hello', timeout: 15_000 })
     epochs.add(JSON.parse(next.events[0].data).epoch)
     return next
   }
@@ -78,7 +79,7 @@ async function checkCycles(name: string, url: (port: number) => string, cycle: C
     expect(cycle.port(), `cycle ${i}: port`).toBe(port)
     expect(cycle.handlers(), `cycle ${i}: live-assets handlers mounted`).toBe(1)
     expect(heartbeats.alive(), `cycle ${i}: heartbeat timers alive`).toBe(1)
-    await waitFor(() => previous.endedAt !== undefined, `cycle ${i}: the old stream to end`)
+    await poll(() => previous.endedAt !== undefined, { what: `cycle ${i}: the old stream to end`, timeout: 15_000 })
     stream = await connect()
     expect(epochs.size, `cycle ${i}: a new epoch`).toBe(i + 1)
     const stats = await fetch(`${url(port)}__live_assets/stats`).then(r => r.json() as Promise<{ subscribers: number }>)
@@ -97,7 +98,7 @@ async function checkCycles(name: string, url: (port: number) => string, cycle: C
     const now = resources()
     return Object.keys(now).filter(kind => now[kind] > (early[kind] ?? 0))
   }
-  await waitFor(() => grown().length === 0, 'lasting handles back to their count in the first cycles').catch(() => {})
+  await poll(() => grown().length === 0, { what: 'lasting handles back to their count in the first cycles', timeout: 15_000 }).catch(() => {})
   console.info(`[reliability] ${name}: ${CYCLES} cycles in ${((performance.now() - started) / 1000).toFixed(1)} s on port ${port}: 1 handler, 1 heartbeat timer, ${epochs.size} epochs, 1 subscriber after each; lasting handles, most in cycles 1-5 ${JSON.stringify(early)}, after cycle ${CYCLES} ${JSON.stringify(resources())}`)
   expect(grown(), 'kinds of handles that grew from cycle 1 to the last').toEqual([])
 }

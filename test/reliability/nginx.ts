@@ -6,7 +6,8 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import process from 'node:process'
-import { freePort, waitFor } from './stream'
+import { poll } from '../utils/poll'
+import { freePort } from './stream'
 
 export interface Nginx {
   /** e.g. `http://127.0.0.1:41234`. */
@@ -72,7 +73,7 @@ http {
     }))
     const log = async (): Promise<string> => `${stderr}${existsSync(errorLog) ? await readFile(errorLog, 'utf8') : ''}`
     try {
-      await waitFor(() => exited || accepts(port), `nginx to listen on 127.0.0.1:${port}`, 15_000)
+      await poll(() => exited || accepts(port), { what: `nginx to listen on 127.0.0.1:${port}`, timeout: 15_000 })
     }
     catch (error) {
       child.kill('SIGKILL')

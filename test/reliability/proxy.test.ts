@@ -7,15 +7,16 @@ import { createServer, request } from 'node:http'
 import { createHandler, createLiveServer, silentLogger } from '@live-assets/core'
 import compression from 'compression'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { poll } from '../utils/poll'
 import { startNginx } from './nginx'
-import { measureLatency, openStream, quantile, summary, waitFor } from './stream'
+import { measureLatency, openStream, quantile, summary } from './stream'
 
 const streams: Stream[] = []
 async function open(url: string, headers?: Record<string, string>): Promise<Stream> {
   const stream = await openStream(url, headers)
   streams.push(stream)
   expect(stream.status).toBe(200)
-  await waitFor(() => stream.events.some(e => e.event === 'hello'), `hello through ${url}`)
+  await poll(() => stream.events.some(e => e.event === 'hello'), { what: `hello through ${url}`, timeout: 15_000 })
   return stream
 }
 afterEach(() => streams.splice(0).forEach(s => s.close()))
@@ -79,7 +80,7 @@ describe('through nginx (Debian package, default buffering)', () => {
     const alive = await open(`${nginx.url}/idle-1s/__live_assets/events`)
     const cut = await open(`${nginx.url}/idle-1s-quiet/__live_assets/events`)
     const openedAt = performance.now()
-    await waitFor(() => performance.now() - openedAt > 5000 || alive.endedAt !== undefined, '5 s of stream')
+    await poll(() => performance.now() - openedAt > 5000 || alive.endedAt !== undefined, { what: '5 s of stream', timeout: 15_000 })
     expect(alive.endedAt, 'nginx cut the stream despite the heartbeat').toBeUndefined()
     const pings = alive.events.filter(e => e.event === 'ping').length
     expect(pings).toBeGreaterThanOrEqual(10)

@@ -1,12 +1,12 @@
 import type { EventSourceMessage } from 'eventsource-parser'
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { createParser } from 'eventsource-parser'
-import { waitFor } from '../backend/utils'
+import { poll } from '../utils/poll'
 
 const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   gzip: createGunzip,
@@ -28,16 +28,25 @@ export interface Stream {
   close: () => void
 }
 
+/** A stream over HTTP/1.1, with its response and the decoded text so far. */
+export interface HttpStream extends Stream {
+  res: IncomingMessage
+  raw: string
+}
+
 /** An SSE stream read the way a browser reads it (decompressed when the server compressed it), each event timed. */
-export function openStream(url: string, headers: Record<string, string> = {}): Promise<Stream> {
+export function openStream(url: string, headers: Record<string, string> = {}): Promise<HttpStream> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { Accept: 'text/event-stream', ...headers }, agent: false }, (res) => {
-      const stream: Stream = { status: res.statusCode!, headers: res.headers, events: [], close: () => req.destroy() }
+      const stream: HttpStream = { status: res.statusCode!, headers: res.headers, res, events: [], raw: '', close: () => req.destroy() }
       const parser = createParser({ onEvent: event => stream.events.push({ ...event, at: performance.now() }) })
       const decoder = DECODERS[res.headers['content-encoding'] ?? '']
       const body = decoder ? res.pipe(decoder()) : res
       body.setEncoding('utf8')
-      body.on('data', (chunk: string) => parser.feed(chunk))
+      body.on('data', (chunk: string) => {
+        stream.raw += chunk
+        parser.feed(chunk)
+      })
       const end = (): void => void (stream.endedAt ??= performance.now())
       body.on('end', end)
       res.on('close', end)
@@ -49,7 +58,27 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
   })
 }
 
-export { waitFor } from '../backend/utils'
+export interface Answer {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/** One plain request without a keep-alive agent; reads the whole body. */
+export function fetchRaw(url: string, init: { method?: string, headers?: Record<string, string>, body?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        body += chunk
+      })
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end(init.body)
+  })
+}
 
 /**
  * Publishes `count` events named `probe`, one after the other, and returns how long each took from publish to
@@ -61,7 +90,7 @@ export async function measureLatency(stream: Stream, publish: (event: string, da
     const sentAt = performance.now()
     publish('probe', { n })
     let found: TimedEvent | undefined
-    await waitFor(() => (found = stream.events.find(e => e.event === 'probe' && JSON.parse(e.data).n === n)) !== undefined, `probe ${n} to arrive`, timeoutMs)
+    await poll(() => (found = stream.events.find(e => e.event === 'probe' && JSON.parse(e.data).n === n)) !== undefined, { what: `probe ${n} to arrive`, timeout: timeoutMs })
     latencies.push(found!.at - sentAt)
   }
   return latencies

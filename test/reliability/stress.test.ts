@@ -1,7 +1,7 @@
+import type { LiveServer, LiveServerOptions, LiveServerWatchOptions } from '@live-assets/core'
 import type { FSWatcher } from 'chokidar'
 import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { LiveServer, LiveServerOptions, LiveServerWatchOptions } from '../src'
 import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -15,9 +15,10 @@ import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { createHandler, createLiveServer, silentLogger } from '@live-assets/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createHandler, silentLogger } from '../src'
-import { fetchRaw, openStream, useLiveServers, waitFor } from './helpers'
+import { poll } from '../utils/poll'
+import { fetchRaw, openStream } from './stream'
 
 /** What the tests below observe inside core without changing it: every chokidar instance, every token comparison. */
 const seen = vi.hoisted(() => ({ chokidar: [] as FSWatcher[], compared: [] as [number, number][] }))
@@ -44,6 +45,24 @@ vi.mock('node:crypto', async (importOriginal) => {
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
+/**
+ * `start(options)` for silent standalone servers on a free port, all closed after each test (or earlier, by
+ * `start.closeAll()`, when something must happen after they are closed).
+ */
+function useLiveServers(): ((options?: LiveServerOptions) => Promise<LiveServer>) & { closeAll: () => Promise<void> } {
+  const servers: LiveServer[] = []
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(servers.splice(0).map(s => s.close()))
+  }
+  afterEach(closeAll)
+  const start = async (options: LiveServerOptions = {}): Promise<LiveServer> => {
+    const server = await createLiveServer({ port: 0, logger: silentLogger, ...options })
+    servers.push(server)
+    return server
+  }
+  return Object.assign(start, { closeAll })
+}
+
 const start = useLiveServers()
 const eventsUrl = (s: LiveServer) => `${s.url}/__live_assets/events`
 
@@ -60,7 +79,7 @@ describe('wire', () => {
   it('10,000 hostile file names give exactly one well-formed event each', async () => {
     const server = await start()
     const stream = await openStream(eventsUrl(server))
-    await waitFor(() => stream.events.length === 1)
+    await poll(() => stream.events.length === 1, { timeout: 5000, interval: 5 })
     const next = random(7)
     const names: string[] = []
     for (let i = 0; i < 10_000; i++) {
@@ -76,7 +95,7 @@ describe('wire', () => {
       if (i % 500 === 0)
         await new Promise(resolve => setImmediate(resolve))
     }
-    await waitFor(() => stream.events.length === 10_001, 20_000, '10,000 events')
+    await poll(() => stream.events.length === 10_001, { timeout: 20_000, what: '10,000 events', interval: 5 })
     const bad = stream.raw.split('\n').filter(line => !/^(?:data: [^\r]*|event: \w+|id: [\w-]+|retry: \d+|:[^\r]*)?$/.test(line))
     expect(bad).toEqual([])
     const received = stream.events.slice(1).map(e => JSON.parse(e.data).files[0])
@@ -90,11 +109,11 @@ describe('connections', () => {
   it('removes 50 of 100 clients that abort mid-stream at once', async () => {
     const server = await start()
     const streams = await Promise.all(Array.from({ length: 100 }, () => openStream(eventsUrl(server))))
-    await waitFor(() => server.handler.broadcaster.stats().subscribers === 100)
+    await poll(() => server.handler.broadcaster.stats().subscribers === 100, { timeout: 5000, interval: 5 })
     server.publish('reloadCSS', { files: ['/a.css'] })
     streams.slice(0, 50).forEach(s => s.res.destroy())
     const t0 = performance.now()
-    await waitFor(() => server.handler.broadcaster.stats().subscribers === 50, 1000)
+    await poll(() => server.handler.broadcaster.stats().subscribers === 50, { timeout: 1000, interval: 5 })
     console.info(`[reliability] 50 aborted streams removed in ${(performance.now() - t0).toFixed(1)} ms`)
     streams.slice(50).forEach(s => s.close())
   })
@@ -109,13 +128,13 @@ describe('connections', () => {
     const heapBefore = process.memoryUsage().heapUsed
     for (let round = 0; round < 50; round++) {
       const streams = await Promise.all(Array.from({ length: 100 }, () => openStream(eventsUrl(server))))
-      await waitFor(() => streams.every(s => s.events.length >= 1), 5000)
+      await poll(() => streams.every(s => s.events.length >= 1), { timeout: 5000, interval: 5 })
       server.publish('reloadCSS', { files: [`/${round}.css`] })
-      await waitFor(() => streams.every(s => s.events.length === 2), 5000)
+      await poll(() => streams.every(s => s.events.length === 2), { timeout: 5000, interval: 5 })
       streams.forEach(s => s.close())
-      await waitFor(() => server.handler.broadcaster.stats().subscribers === 0, 5000)
+      await poll(() => server.handler.broadcaster.stats().subscribers === 0, { timeout: 5000, interval: 5 })
     }
-    await waitFor(() => process.getActiveResourcesInfo().length <= handlesBefore, 5000, 'handles to close')
+    await poll(() => process.getActiveResourcesInfo().length <= handlesBefore, { timeout: 5000, what: 'handles to close', interval: 5 })
     gc()
     const residual = process.memoryUsage().heapUsed - heapBefore
     console.info(`[reliability] 5,000 cycles: residual heap ${(residual / 1024).toFixed(0)} KiB, active handles ${process.getActiveResourcesInfo().length - handlesBefore} extra`)
@@ -136,16 +155,16 @@ describe('connections', () => {
     const messages: { ready?: true, min?: number, done?: true }[] = []
     clients.stdout.setEncoding('utf8').on('data', (chunk: string) => messages.push(...chunk.trim().split('\n').map(line => JSON.parse(line))))
     const slowest = (): number => Math.max(0, ...messages.map(m => m.min ?? 0))
-    await waitFor(() => messages.length > 0 && server.handler.broadcaster.stats().subscribers === 201, 20_000, '201 streams')
+    await poll(() => messages.length > 0 && server.handler.broadcaster.stats().subscribers === 201, { timeout: 20_000, what: '201 streams', interval: 5 })
     gc()
     const rssBefore = process.memoryUsage().rss
     const big = 'x'.repeat(16 * 1024)
     for (let n = 0; n < count; n++) {
       // Paced to the slowest healthy reader (at most 16 events, 256 KiB, ahead), so only the stalled one falls behind.
-      await waitFor(() => n - slowest() < 16, 30_000, 'the healthy clients to keep up')
+      await poll(() => n - slowest() < 16, { timeout: 30_000, what: 'the healthy clients to keep up', interval: 5 })
       server.publish('big', { big, n })
     }
-    await waitFor(() => messages.some(m => m.done), 60_000, 'every event at every healthy client')
+    await poll(() => messages.some(m => m.done), { timeout: 60_000, what: 'every event at every healthy client', interval: 5 })
     gc()
     const growth = process.memoryUsage().rss - rssBefore
     console.info(`[reliability] slow reader evicted; server RSS grew ${(growth / 1024 / 1024).toFixed(1)} MB while 200 clients took ${count} x 16 KiB`)
@@ -166,10 +185,10 @@ describe('connections', () => {
     stream.res.on('close', () => {
       closed = true
     })
-    await waitFor(() => stream.events.filter(e => e.event === 'ping').length >= 15, 5000, '1.5 s of pings')
+    await poll(() => stream.events.filter(e => e.event === 'ping').length >= 15, { timeout: 5000, what: '1.5 s of pings', interval: 5 })
     expect(closed).toBe(false)
     handler.publish('reloadCSS', { files: ['/late.css'] })
-    await waitFor(() => stream.events.some(e => e.data.includes('late.css')))
+    await poll(() => stream.events.some(e => e.data.includes('late.css')), { timeout: 5000, interval: 5 })
     stream.close()
     handler.close()
     server.closeAllConnections()
@@ -179,13 +198,13 @@ describe('connections', () => {
   it('close() with 500 open streams takes under a second and the port is reusable at once', async () => {
     const server = await start()
     const streams = await Promise.all(Array.from({ length: 500 }, () => openStream(eventsUrl(server))))
-    await waitFor(() => server.handler.broadcaster.stats().subscribers === 500)
+    await poll(() => server.handler.broadcaster.stats().subscribers === 500, { timeout: 5000, interval: 5 })
     const t0 = performance.now()
     await server.close()
     const ms = performance.now() - t0
     console.info(`[reliability] close() with 500 streams: ${ms.toFixed(1)} ms`)
     expect(ms).toBeLessThan(1000)
-    await waitFor(() => streams.every(s => s.res.closed), 1000, 'every client to see its stream end')
+    await poll(() => streams.every(s => s.res.closed), { timeout: 1000, what: 'every client to see its stream end', interval: 5 })
     const again = await start({ port: server.port })
     expect((await fetchRaw(`${again.url}/__live_assets/stats`)).status).toBe(200)
   })
@@ -218,7 +237,7 @@ async function startPeer(server: LiveServer): Promise<{ pid: number, events: () 
   })
   const kill = (): void => void child.kill('SIGKILL')
   peers.push(kill)
-  await waitFor(() => lines[0] === 'open', 10_000, 'the peer process to open its stream')
+  await poll(() => lines[0] === 'open', { timeout: 10_000, what: 'the peer process to open its stream', interval: 5 })
   return { pid: child.pid!, events: () => lines.slice(1), kill }
 }
 
@@ -236,7 +255,7 @@ describe('half-open peers', () => {
     const { maxBufferedBytes } = server.handler.options
     const healthy = await openStream(eventsUrl(server))
     const peer = await startPeer(server)
-    await waitFor(() => server.handler.broadcaster.stats().subscribers === 2)
+    await poll(() => server.handler.broadcaster.stats().subscribers === 2, { timeout: 5000, interval: 5 })
     process.kill(peer.pid, 'SIGSTOP')
 
     const big = 'x'.repeat(16 * 1024)
@@ -247,14 +266,14 @@ describe('half-open peers', () => {
       bytes += Buffer.byteLength(JSON.stringify({ big, n })) + 40
       server.publish('big', { big, n: n++ })
       // Keep the healthy reader (same process) within a few events, so only the stopped one falls behind.
-      await waitFor(() => healthy.events.length >= n - 4, 10_000, 'the healthy client to keep up')
+      await poll(() => healthy.events.length >= n - 4, { timeout: 10_000, what: 'the healthy client to keep up', interval: 5 })
     }
     const ms = performance.now() - stoppedAt
     const bound = kernelBufferBound() + maxBufferedBytes
     console.info(`[reliability] stopped peer dropped after ${MB(bytes)} of events sent to it (${n} x 16 KiB) in ${ms.toFixed(0)} ms; documented bound: kernel buffers (tcp_rmem max + tcp_wmem max) + maxBufferedBytes = ${MB(bound)}`)
     expect(server.handler.broadcaster.stats()).toMatchObject({ subscribers: 1, dropped: { backpressure: 1 } })
     expect(bytes).toBeLessThanOrEqual(bound + 17 * 1024)
-    await waitFor(() => healthy.events.length === n + 1, 10_000, 'every event at the healthy client')
+    await poll(() => healthy.events.length === n + 1, { timeout: 10_000, what: 'every event at the healthy client', interval: 5 })
     expect(healthy.events.slice(1).map(e => JSON.parse(e.data).n)).toEqual(Array.from({ length: n }, (_, i) => i))
     healthy.close()
   }, 90_000)
@@ -265,7 +284,7 @@ describe('half-open peers', () => {
     process.kill(peer.pid, 'SIGSTOP')
     const t0 = performance.now()
     peer.kill()
-    await waitFor(() => server.handler.broadcaster.stats().subscribers === 0, 5000, 'the dead peer to be removed')
+    await poll(() => server.handler.broadcaster.stats().subscribers === 0, { timeout: 5000, what: 'the dead peer to be removed', interval: 5 })
     console.info(`[reliability] stopped peer killed: removed ${(performance.now() - t0).toFixed(1)} ms after SIGKILL`)
   })
 
@@ -274,12 +293,12 @@ describe('half-open peers', () => {
     const watch = await openStream(eventsUrl(server))
     const peer = await startPeer(server)
     process.kill(peer.pid, 'SIGSTOP')
-    await waitFor(() => watch.events.filter(e => e.event === 'ping').length >= 10, 10_000, '10 heartbeats')
+    await poll(() => watch.events.filter(e => e.event === 'ping').length >= 10, { timeout: 10_000, what: '10 heartbeats', interval: 5 })
     expect(server.handler.broadcaster.stats().subscribers).toBe(2)
     for (const n of [1, 2, 3])
       server.publish('reloadCSS', { files: [`/${n}.css`] })
     process.kill(peer.pid, 'SIGCONT')
-    await waitFor(() => peer.events().length >= 4, 10_000, 'the resumed peer to read what it missed')
+    await poll(() => peer.events().length >= 4, { timeout: 10_000, what: 'the resumed peer to read what it missed', interval: 5 })
     expect(peer.events()).toEqual(['event: hello', 'event: reloadCSS', 'event: reloadCSS', 'event: reloadCSS'])
     watch.close()
   })
@@ -312,7 +331,7 @@ async function watchedServer(files: Record<string, string>, watch: Partial<LiveS
     await writeFile(at(name), content)
   const server = await start({ ...options, watch: { cwd: dir, paths: '**/*.css', ...watch } })
   const stream = await openStream(eventsUrl(server))
-  await waitFor(() => stream.events.length === 1, 5000, 'hello')
+  await poll(() => stream.events.length === 1, { timeout: 5000, what: 'hello', interval: 5 })
   const reloads = (): string[][] => stream.events.filter(e => e.event === 'reloadCSS').map(e => JSON.parse(e.data).files)
   return {
     dir,
@@ -320,7 +339,9 @@ async function watchedServer(files: Record<string, string>, watch: Partial<LiveS
     stream,
     at,
     reloads,
-    reloaded: (url, from, what) => waitFor(() => reloads().slice(from).some(files => files.includes(url)), 10_000, what),
+    reloaded: async (url, from, what) => {
+      await poll(() => reloads().slice(from).some(files => files.includes(url)), { timeout: 10_000, what, interval: 5 })
+    },
   }
 }
 
@@ -407,12 +428,12 @@ describe.each([
       await file.close()
       const finalHash = sha(content)
       const writtenAt = performance.now()
-      await waitFor(async () => {
+      await poll(async () => {
         await reading
         return seenStates.at(-1) === finalHash
-      }, 20_000, `round ${round}: an event after which the page reads the whole file`)
+      }, { timeout: 20_000, what: `round ${round}: an event after which the page reads the whole file`, interval: 5 })
       // Quiet for a while: nothing (a late, stale event) follows that would leave the page on an older state.
-      await waitFor(() => performance.now() - writtenAt > 1000, 5000)
+      await poll(() => performance.now() - writtenAt > 1000, { timeout: 5000, interval: 5 })
       await reading
       expect(seenStates.at(-1)).toBe(finalHash)
       console.info(`[reliability] ${mode}: 5 MB in ${size / chunk} chunks (pauses ${pace.join('/')} ms): ${seenStates.length - statesBefore} events, the last one reads the final file`)
@@ -450,7 +471,7 @@ describe.each([
       await writeFile(w.at('a.css'), 'a { color: red }')
       await w.reloaded('/a.css', from, 'a change after the errors')
       const later = await openStream(eventsUrl(w.server))
-      await waitFor(() => later.events.length === 1, 5000, 'hello for a new page')
+      await poll(() => later.events.length === 1, { timeout: 5000, what: 'hello for a new page', interval: 5 })
       expect(w.server.handler.broadcaster.stats().subscribers).toBe(2)
       later.close()
     }
@@ -518,7 +539,7 @@ function fingerprints(text: string): string[] {
   return pieces
 }
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 describe('security', () => {
   it.each([true, false])('answers method x Host x Origin x Sec-Fetch-Site on all four routes with exactly the expected status; refusals create no subscriber (loopbackOrigins: %s)', async (loopbackOrigins) => {
@@ -595,7 +616,7 @@ describe('security', () => {
     const streams = cases.filter(opensStream)
     await inPool(streams, 1, async (c) => {
       await run(c)
-      await waitFor(() => server.handler.broadcaster.stats().subscribers === 0, 5000, 'the stream to close')
+      await poll(() => server.handler.broadcaster.stats().subscribers === 0, { timeout: 5000, what: 'the stream to close', interval: 5 })
     })
     expect(mismatches).toEqual([])
     expect(server.handler.broadcaster.stats().peakSubscribers).toBe(1)
