@@ -2,7 +2,7 @@
  * The classic-script build, for a plain `<script src>` tag. The server replaces the identifier below
  * with the JSON config when it serves the file, so it must survive bundling and minifying as is.
  */
-import type { ClientConfig } from '../../core/src/protocol'
+import type { ClientConfig } from '@live-assets/protocol'
 import { startClient } from './client'
 import { runWorker } from './hub'
 

@@ -1,4 +1,4 @@
-import type { EventName, LiveEvent } from '../../core/src/protocol'
+import type { EventName, LiveEvent } from '@live-assets/protocol'
 /**
  * The event stream, kept alive. The browser's own EventSource retry is not enough: it gives up for
  * good on a non-200 answer or a wrong content type, retries a dead server at a fixed pace forever,
@@ -7,7 +7,7 @@ import type { EventName, LiveEvent } from '../../core/src/protocol'
  * time, only while the tab is visible, resuming from the last event id.
  */
 import type { CloseSource } from './source'
-import { LAST_EVENT_ID_PARAM } from '../../core/src/protocol'
+import { LAST_EVENT_ID_PARAM } from '@live-assets/protocol'
 import { openSource } from './source'
 
 export interface ConnectionOptions {

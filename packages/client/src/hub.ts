@@ -5,9 +5,9 @@
  * loaded as a `SharedWorker`) or, where that is missing, in one tab elected with Web Locks that
  * relays over a `BroadcastChannel`.
  */
-import type { ClientConfig, LiveEvent } from '../../core/src/protocol'
+import type { ClientConfig, LiveEvent } from '@live-assets/protocol'
 import type { Connection } from './connection'
-import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS, EVENTS, ROUTES } from '../../core/src/protocol'
+import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS, EVENTS, ROUTES } from '@live-assets/protocol'
 import { connect } from './connection'
 
 /** Not an event: the stream went down. */

@@ -2,7 +2,7 @@
  * Which stylesheets an event is about. Pure functions over plain records, so the decisions are
  * unit-tested without a browser; `sheets.ts` builds the records from the DOM.
  */
-import type { RenamedFile } from '../../core/src/protocol'
+import type { RenamedFile } from '@live-assets/protocol'
 import { commonTrailing, renamedUrl, segments, withoutDigest } from './url'
 
 /** One URL a stylesheet owner depends on: its own `href`, or a sheet it reaches through `@import`. */

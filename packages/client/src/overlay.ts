@@ -2,7 +2,7 @@
  * The build-error overlay: a custom element with a shadow root, so page styles cannot reach in and
  * ours cannot leak out. Every text goes through `textContent`: a compiler message is never markup.
  */
-import type { ErrorPayload } from '../../core/src/protocol'
+import type { ErrorPayload } from '@live-assets/protocol'
 
 const TAG = 'live-assets-overlay'
 

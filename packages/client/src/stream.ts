@@ -4,9 +4,9 @@
  * `beforeunload` and `pagehide`, so the page stays eligible for the back/forward cache, and reopened
  * on `pageshow`, catching up with what it missed.
  */
-import type { ClientConfig } from '../../core/src/protocol'
+import type { ClientConfig } from '@live-assets/protocol'
 import type { Hub, Message, Relayed } from './hub'
-import { EVENTS } from '../../core/src/protocol'
+import { EVENTS } from '@live-assets/protocol'
 import { BYE, createHub, DOWN } from './hub'
 
 export interface StreamOptions {

@@ -1,9 +1,9 @@
+import type { HelloPayload, Publish, PublishOptions, ReloadCSSPayload, Stats } from '@live-assets/protocol'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from './logger'
-import type { HelloPayload, Publish, PublishOptions, ReloadCSSPayload, Stats } from './protocol'
 import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
-import { EVENTS, formatEventId } from './protocol'
+import { EVENTS, formatEventId } from '@live-assets/protocol'
 import { encodeMessage, encodeRetry, STREAM_HEADERS } from './sse'
 
 export interface BroadcasterOptions {

@@ -1,14 +1,14 @@
+import type { ClientConfig, Publish, PublishRequest } from '@live-assets/protocol'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Broadcaster } from './broadcaster'
 import type { LiveAssetsOptions, ResolvedOptions } from './options'
-import type { ClientConfig, Publish, PublishRequest } from './protocol'
 import { Buffer } from 'node:buffer'
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { LAST_EVENT_ID_PARAM, ROUTES } from '@live-assets/protocol'
 import { version } from '../package.json'
 import { createBroadcaster } from './broadcaster'
 import { renderClient } from './client-script'
 import { isResolvedOptions, resolveOptions } from './options'
-import { LAST_EVENT_ID_PARAM, ROUTES } from './protocol'
 import { checkOrigin, hostname, isAllowedHost } from './security'
 
 export type NextFunction = (error?: unknown) => void
