@@ -37,4 +37,19 @@ const clientEntry: UserConfig = {
   clean: false,
 }
 
-export default defineConfig([plugin, clientEntry])
+/**
+ * The one-line loader of watch mode, read by path and prepended to entry bundles (see src/core/client-loader.ts): a
+ * classic script, so an IIFE, minified to one line.
+ */
+const watchLoader: UserConfig = {
+  entry: { 'inject/watch-loader': 'src/inject/watch-loader.ts' },
+  platform: 'browser',
+  format: 'iife',
+  minify: true,
+  dts: false,
+  exports: false,
+  clean: false,
+  outputOptions: { entryFileNames: '[name].js' },
+}
+
+export default defineConfig([plugin, clientEntry, watchLoader])
