@@ -4,24 +4,21 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getBrowser } from '../utils/browser'
-import { copyPlayground, get, killAll, startApp, startCli, stats, waitFor } from './utils'
+import { sampleFrames } from '../utils/live-page'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { poll } from '../utils/poll'
+import { killAll } from '../utils/process'
+import { get, startApp, startCli, stats } from './utils'
 
 /**
  * The backend setup end to end: the playground's page server on one port, the real `live-assets` CLI (a child
  * process) on another, one Chromium page, edits to a temp copy of the playground.
  */
 
-interface Frame {
-  time: number
-  values: string[]
-}
-
 /** What the page keeps on `window`; `sentinel` is set once per document, so a reload changes it. */
 interface Probe {
   sentinel: number
   connects: number
-  frames: Frame[]
-  recording: number
 }
 
 type Style = [selector: string, property: string]
@@ -30,7 +27,7 @@ const TITLE_COLOR: Style = ['.title', 'color']
 const CARD_BACKGROUND: Style = ['.card', 'background-color']
 const BUTTON_BACKGROUND: Style = ['.button', 'background-color']
 
-let playground: Awaited<ReturnType<typeof copyPlayground>>
+let playground: string
 let app: App
 let cli: CliProcess
 let context: BrowserContext
@@ -43,7 +40,7 @@ function cliArgs(port = 0): string[] {
   return ['--watch', 'assets/**/*.css', '--url-base', '/assets', '--reload', 'views/**/*.html', '--port', String(port)]
 }
 
-const file = (relative: string): string => path.join(playground.dir, relative)
+const file = (relative: string): string => path.join(playground, relative)
 const fetches = (pathname: string): number => app.requests.filter(p => p === pathname).length
 
 async function probe<K extends keyof Probe>(key: K): Promise<Probe[K]> {
@@ -69,30 +66,15 @@ async function editAndWatch(relative: string, css: string, target: Style, expect
   const before = await Promise.all(styles.map(s => style(page, s)))
   expect(before[0]).not.toBe(expected)
 
-  await page.evaluate((watched) => {
-    const probe = window as unknown as Probe
-    const generation = ++probe.recording
-    probe.frames = []
-    const sample = (): void => {
-      if (probe.recording !== generation)
-        return
-      probe.frames.push({ time: Date.now(), values: watched.map(([s, p]) => getComputedStyle(document.querySelector(s)!).getPropertyValue(p)) })
-      requestAnimationFrame(sample)
-    }
-    requestAnimationFrame(sample)
-  }, styles)
-  await page.waitForFunction(() => (window as unknown as Probe).frames.length > 2)
+  await sampleFrames(page, styles.map(([s]) => s), styles.map(([, p]) => p))
+  await page.waitForFunction(() => window.__frames.length > 2)
 
   const savedAt = Date.now()
   await appendFile(file(relative), `\n${css}\n`)
   await page.waitForFunction(([[s, p], value]) => getComputedStyle(document.querySelector(s)!).getPropertyValue(p) === value, [target, expected] as const, { timeout: 20_000, polling: 'raf' })
-  const seen = (await probe('frames')).length
-  await page.waitForFunction(n => (window as unknown as Probe).frames.length > n + 5, seen)
-  const frames = await page.evaluate(() => {
-    const probe = window as unknown as Probe
-    probe.recording++
-    return probe.frames
-  })
+  const seen = await page.evaluate(() => window.__frames.length)
+  await page.waitForFunction(n => window.__frames.length > n + 5, seen)
+  const frames = await page.evaluate(() => window.__frames.map((values, i) => ({ time: window.__frameTimes[i], values })))
 
   const first = frames.findIndex(f => f.values[0] === expected)
   expect(first).toBeGreaterThan(0)
@@ -113,9 +95,9 @@ async function expectNoReload(): Promise<void> {
 }
 
 beforeAll(async () => {
-  playground = await copyPlayground()
-  app = await startApp(playground.dir)
-  cli = await startCli([...cliArgs(), '--debounce', '20'], playground.dir)
+  playground = await copyPlayground('backend', { modules: 'none' })
+  app = await startApp(playground)
+  cli = await startCli([...cliArgs(), '--debounce', '20'], playground)
   app.setLiveAssetsTag(cli.scriptTag)
 
   context = await (await getBrowser()).newContext()
@@ -124,8 +106,6 @@ beforeAll(async () => {
     const probe = window as unknown as Probe
     probe.sentinel = Math.random()
     probe.connects = 0
-    probe.frames = []
-    probe.recording = 0
     addEventListener('live-assets:connect', () => probe.connects++)
   })
   await page.goto(`${app.url}/`)
@@ -141,12 +121,12 @@ afterAll(async () => {
   await cli?.stop('SIGKILL')
   killAll()
   await app?.close()
-  await playground?.remove()
+  await removeCopy(playground)
 })
 
 describe('a server-rendered page with the live-assets CLI beside it', () => {
   it('connects across origins: one subscriber', async () => {
-    await waitFor(async () => (await stats(cli.endpoints)).subscribers === 1, 'one subscriber')
+    await poll(async () => (await stats(cli.endpoints)).subscribers === 1, { what: 'one subscriber', timeout: 15_000 })
     expect(new URL(cli.endpoints).origin).not.toBe(new URL(app.url).origin)
     expect(await page.locator('script[src$="/__live_assets/client.js"]').count()).toBe(1)
     expect(await style(page, TITLE_COLOR)).toBe('rgb(11, 107, 203)')
@@ -161,7 +141,7 @@ describe('a server-rendered page with the live-assets CLI beside it', () => {
     expect(fetches('/assets/app.css')).toBeGreaterThan(appFetches)
     expect(fetches('/assets/layout.css')).toBe(layoutFetches)
     // the clone replaced the original: still exactly two sheets, in their order
-    await waitFor(async () => (await page.locator('link[rel=stylesheet]').count()) === 2, 'the old <link> to go')
+    await poll(async () => (await page.locator('link[rel=stylesheet]').count()) === 2, { what: 'the old <link> to go', timeout: 15_000 })
     expect(await page.$$eval('link[rel=stylesheet]', links => links.map(l => new URL((l as HTMLLinkElement).href).pathname))).toEqual(['/assets/app.css', '/assets/layout.css'])
   })
 
@@ -206,7 +186,7 @@ describe('a server-rendered page with the live-assets CLI beside it', () => {
   })
 
   it('refuses the stream to a page on a non-loopback origin that was not named, and says so in the terminal and the console', async () => {
-    const other = await startApp(playground.dir)
+    const other = await startApp(playground)
     other.setLiveAssetsTag(cli.scriptTag)
     // Served on 127.0.0.1, opened as http://app.test:<port> (the browser maps *.test to 127.0.0.1).
     const origin = `http://app.test:${new URL(other.url).port}`
@@ -226,7 +206,7 @@ describe('a server-rendered page with the live-assets CLI beside it', () => {
       expect(answer.status).toBe(403)
       expect((await stats(cli.endpoints)).subscribers).toBe(1)
       // The client says it once, after its second refusal in a row; the CLI said it once, naming the flag.
-      await waitFor(() => warnings.some(text => text.includes('refuses the event stream')), 'the console line', 10_000)
+      await poll(() => warnings.some(text => text.includes('refuses the event stream')), { what: 'the console line', timeout: 10_000 })
       expect(warnings.filter(text => text.startsWith('[live-assets]'))).toEqual([
         `[live-assets] ${new URL(cli.endpoints).origin} refuses the event stream of ${origin}, so this page gets no live updates. If the terminal running live-assets says it refused ${origin}, allow it: allowedOrigins: ['${origin}'] in the plugin, --origin ${origin} for the CLI.`,
       ])
@@ -246,11 +226,11 @@ describe('a server-rendered page with the live-assets CLI beside it', () => {
     expect(exit.code).toBe(0)
 
     const restartedAt = Date.now()
-    cli = await startCli(cliArgs(port), playground.dir)
+    cli = await startCli(cliArgs(port), playground)
     expect(cli.port).toBe(port)
     await page.waitForFunction(n => (window as unknown as Probe).connects > n, connects, { timeout: 25_000 })
     console.log(`[backend] page reconnected ${Date.now() - restartedAt} ms after the CLI restarted`)
-    await waitFor(async () => (await stats(cli.endpoints)).subscribers === 1, 'the page to subscribe again')
+    await poll(async () => (await stats(cli.endpoints)).subscribers === 1, { what: 'the page to subscribe again', timeout: 15_000 })
 
     await editAndWatch('assets/layout.css', '.card { background-color: rgb(250, 240, 200); }', CARD_BACKGROUND, 'rgb(250, 240, 200)', [TITLE_COLOR])
     await expectNoReload()

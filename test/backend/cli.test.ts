@@ -1,33 +1,33 @@
 import type { CliProcess } from './utils'
-import { spawn } from 'node:child_process'
-import path from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { copyPlayground, get, killAll, openStream, PLAYGROUND, runCli, startCli, stats, waitFor } from './utils'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { poll } from '../utils/poll'
+import { killAll, spawnNode } from '../utils/process'
+import { get, openStream, PLAYGROUND, runCli, startCli, stats } from './utils'
 
 /** The flags the CLI promises; `--help` must document each one. */
 const FLAGS = ['--watch', '--root', '--url-base', '--reload', '--[no-]poll', '--debounce', '--origin', '--[no-]loopback-origins', '--port', '--host', '--allowed-host', '--[no-]strict-port', '--heartbeat', '--token', '--fallback', '--[no-]overlay', '--debug', '--help', '--version']
 const PAGE = 'http://127.0.0.1:3000'
 const WATCH = ['--watch', 'assets/**/*.css', '--url-base', '/assets', '--port', '0']
 
-let playground: Awaited<ReturnType<typeof copyPlayground>>
+let playground: string
 const started: CliProcess[] = []
 
 async function start(args: string[] = WATCH): Promise<CliProcess> {
-  const cli = await startCli(args, playground.dir)
+  const cli = await startCli(args, playground)
   started.push(cli)
   return cli
 }
 
 beforeAll(async () => {
-  playground = await copyPlayground()
+  playground = await copyPlayground('backend', { modules: 'none' })
 })
 afterEach(async () => {
   await Promise.all(started.splice(0).map(cli => cli.stop('SIGKILL')))
 })
 afterAll(async () => {
   killAll()
-  await playground.remove()
+  await removeCopy(playground)
 })
 
 describe('the command line', () => {
@@ -64,7 +64,7 @@ describe('the command line', () => {
 
   it('says how to get past a taken port, and moves on with --no-strict-port', async () => {
     const first = await start()
-    const run = await runCli([...WATCH.slice(0, -1), String(first.port)], playground.dir)
+    const run = await runCli([...WATCH.slice(0, -1), String(first.port)], playground)
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(new RegExp(`^\\[live-assets\\] port ${first.port} on 127.0.0.1 is already in use.*--port.*--no-strict-port`))
     expect(run.stderr).not.toMatch(/\n\s+at /)
@@ -91,7 +91,7 @@ describe('the command line', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('closes open streams and exits 0 promptly on %s', async (signal) => {
     const cli = await start()
     const stream = await openStream(`${cli.endpoints}/events`)
-    await waitFor(async () => (await stats(cli.endpoints)).subscribers === 1, 'the stream to be counted')
+    await poll(async () => (await stats(cli.endpoints)).subscribers === 1, { what: 'the stream to be counted', timeout: 15_000 })
     const exit = await cli.stop(signal)
     stream.close()
     console.log(`[backend] ${signal}: exited with ${exit.code} in ${exit.ms} ms`)
@@ -118,7 +118,7 @@ describe('origins', () => {
     }
     expect((await stats(cli.endpoints)).peakSubscribers).toBe(peak)
     // Each refused origin once, with the flag that allows it.
-    await waitFor(() => cli.output().includes('refused /__live_assets/events to a page on null'), 'the refusal of null')
+    await poll(() => cli.output().includes('refused /__live_assets/events to a page on null'), { what: 'the refusal of null', timeout: 15_000 })
     expect(cli.output()).toContain('refused /__live_assets/events to a page on http://myapp.test: allow that origin with allowedOrigins: ["http://myapp.test"] (CLI: --origin http://myapp.test).')
   })
 
@@ -146,36 +146,22 @@ describe('origins', () => {
 describe('pnpm play:backend', () => {
   it('starts the page server and the CLI beside it, prints the page URL, and stops on SIGTERM', async () => {
     // Runs in the real playground (it only reads there) because its node_modules link the CLI.
-    const child = spawn(process.execPath, [path.join(PLAYGROUND, 'dev.js'), '--port', '0'], {
-      cwd: PLAYGROUND,
-      env: { ...process.env, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
+    const dev = spawnNode(PLAYGROUND, 'dev.js', ['--port', '0'], { PORT: '0' })
     try {
-      let output = ''
-      let pageUrl: string | undefined
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        output += chunk
-      })
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        output += `${line}\n`
-        pageUrl ??= line.match(/^\[playground\] page: (\S+)/)?.[1]
-      })
-      await waitFor(() => pageUrl !== undefined, 'the page URL').catch((error) => {
-        throw new Error(`${(error as Error).message}; it printed:\n${output}`)
-      })
-      const page = await get(pageUrl!.replace('localhost', '127.0.0.1'))
+      await dev.waitFor(/^\[playground\] page: \S+/m, 1, 15_000)
+      const pageUrl = /^\[playground\] page: (\S+)/m.exec(dev.output())![1]
+      const page = await get(pageUrl.replace('localhost', '127.0.0.1'))
       expect(page.status).toBe(200)
       const src = page.body.match(/<script src="([^"]+)"><\/script>\s*<\/body>/)?.[1]
       expect(src).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__live_assets\/client\.js$/)
-      expect(new URL(src!).origin).not.toBe(new URL(pageUrl!).origin)
+      expect(new URL(src!).origin).not.toBe(new URL(pageUrl).origin)
       expect((await get(src!)).status).toBe(200)
       expect(page.body).toMatch(/<link rel="stylesheet" href="\/assets\/app.css">\s*<link rel="stylesheet" href="\/assets\/layout.css">/)
     }
-    finally {
-      child.kill('SIGTERM')
+    catch (error) {
+      await dev.stop('SIGTERM')
+      throw error
     }
-    expect(await exited).toBe(0)
+    expect((await dev.stop('SIGTERM')).code).toBe(0)
   })
 })

@@ -4,9 +4,11 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { generate } from 'selfsigned'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { copyPlayground as copyBundlerPlayground, loadFrom, removeCopy } from '../dev-server/harness'
+import { loadFrom } from '../dev-server/harness'
 import { startNginx } from '../reliability/nginx'
-import { copyPlayground, killAll, runCli, startApp, startCli } from './utils'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { killAll } from '../utils/process'
+import { runCli, startApp, startCli } from './utils'
 
 const WATCH = ['--watch', 'assets/**/*.css', '--url-base', '/assets']
 
@@ -16,25 +18,25 @@ const WATCH = ['--watch', 'assets/**/*.css', '--url-base', '/assets']
  * sources watched while the page links other files, no server at all.
  */
 describe('live-assets doctor', () => {
-  let playground: Awaited<ReturnType<typeof copyPlayground>>
+  let playground: string
   let app: App
   const started: { stop: () => Promise<unknown> }[] = []
 
   async function cli(args: string[] = []): Promise<CliProcess> {
-    const running = await startCli([...WATCH, '--port', '0', ...args], playground.dir)
+    const running = await startCli([...WATCH, '--port', '0', ...args], playground)
     started.push(running)
     return running
   }
 
   async function doctor(page: string | undefined, args: string[]): Promise<Run & { problems: string[] }> {
-    const run = await runCli(['doctor', ...(page ? [page] : []), ...args], playground.dir)
+    const run = await runCli(['doctor', ...(page ? [page] : []), ...args], playground)
     expect(run.stdout.trimEnd().split('\n').every(line => /^\[live-assets\] (?:ok|warning|problem) {1,6}\S/.test(line)), run.stdout).toBe(true)
     return { ...run, problems: run.stdout.split('\n').filter(line => line.startsWith('[live-assets] problem')) }
   }
 
   beforeAll(async () => {
-    playground = await copyPlayground()
-    app = await startApp(playground.dir)
+    playground = await copyPlayground('backend', { modules: 'none' })
+    app = await startApp(playground)
   })
   afterEach(async () => {
     await Promise.all(started.splice(0).map(s => s.stop()))
@@ -42,7 +44,7 @@ describe('live-assets doctor', () => {
   afterAll(async () => {
     killAll()
     await app?.close()
-    await playground?.remove()
+    await removeCopy(playground)
   })
 
   it('finds nothing wrong in a working setup and exits 0', async () => {
@@ -89,8 +91,8 @@ describe('live-assets doctor', () => {
   })
 
   it('says a glob matches nothing, and that the page links files that are not watched (and where they are)', async () => {
-    await mkdir(path.join(playground.dir, 'src'), { recursive: true })
-    await writeFile(path.join(playground.dir, 'src/theme.scss'), '')
+    await mkdir(path.join(playground, 'src'), { recursive: true })
+    await writeFile(path.join(playground, 'src/theme.scss'), '')
     const live = await cli()
     app.setLiveAssetsTag(live.scriptTag)
     const run = await doctor(`${app.url}/`, ['--watch', 'src/**/*.css', '--url-base', '/assets', '--port', String(live.port)])
@@ -102,7 +104,7 @@ describe('live-assets doctor', () => {
   })
 
   it('checks a dev server\'s page over HTTPS and HTTP/2 (Vite with a certificate of its own)', async () => {
-    const dir = await copyBundlerPlayground('vite')
+    const dir = await copyPlayground('vite')
     const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048 })
     const { createServer } = await loadFrom<typeof import('vite')>(dir, 'vite')
     const vite = await createServer({ root: dir, configFile: path.join(dir, 'vite.config.ts'), cacheDir: path.join(dir, '.vite'), logLevel: 'warn', server: { host: '127.0.0.1', port: 0, https: { key: pems.private, cert: pems.cert } } })

@@ -4,7 +4,9 @@ import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPage } from '../utils/live-page'
-import { copyPlayground, killAll, startApp, startCli } from './utils'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { killAll } from '../utils/process'
+import { startApp, startCli } from './utils'
 
 const FILES = { app: 'assets/app.css', partial: 'assets/partials/theme.css' }
 
@@ -14,16 +16,16 @@ const FILES = { app: 'assets/app.css', partial: 'assets/partials/theme.css' }
  * The CLI runs as the Rails recipe gives it, without `--fallback page`: every change restyles in place.
  */
 describe.each(['propshaft', 'sprockets', 'query'] as const)('fingerprinted stylesheets (%s)', (fingerprint) => {
-  let playground: Awaited<ReturnType<typeof copyPlayground>>
+  let playground: string
   let app: App
   let cli: CliProcess
   let live: LivePage
   const requests: string[] = []
 
   beforeAll(async () => {
-    playground = await copyPlayground()
-    app = await startApp(playground.dir, fingerprint)
-    cli = await startCli(['--watch', 'assets/**/*.css', '--url-base', '/assets', '--port', '0'], playground.dir)
+    playground = await copyPlayground('backend', { modules: 'none' })
+    app = await startApp(playground, fingerprint)
+    cli = await startCli(['--watch', 'assets/**/*.css', '--url-base', '/assets', '--port', '0'], playground)
     app.setLiveAssetsTag(cli.scriptTag)
     live = await openPage(`${app.url}/`)
     live.page.on('response', response => void requests.push(`${response.status()} ${new URL(response.url()).pathname}`))
@@ -33,11 +35,11 @@ describe.each(['propshaft', 'sprockets', 'query'] as const)('fingerprinted style
     await cli?.stop()
     killAll()
     await app?.close()
-    await playground?.remove()
+    await removeCopy(playground)
   })
 
   async function edit(file: string, from: string, to: string): Promise<void> {
-    const target = path.join(playground.dir, file)
+    const target = path.join(playground, file)
     const before = await readFile(target, 'utf8')
     expect(before).toContain(from)
     await writeFile(target, before.replace(from, to))

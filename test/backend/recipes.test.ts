@@ -1,19 +1,18 @@
-import type { ChildProcess } from 'node:child_process'
 import type { LivePage } from '../utils/live-page'
+import type { NodeProcess } from '../utils/process'
 import type { StandIn } from './stand-ins'
 import type { CliProcess } from './utils'
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { poll } from '../dev-server/harness'
 import { openPage } from '../utils/live-page'
+import { poll } from '../utils/poll'
+import { killAll, spawnNode } from '../utils/process'
 import { django, express, laravel, rails, staticSite } from './stand-ins'
-import { killAll, startCli, stats } from './utils'
+import { startCli, stats } from './utils'
 
 const README = fileURLToPath(new URL('../../packages/cli/README.md', import.meta.url))
 
@@ -141,13 +140,13 @@ describe('the CLI README recipes', () => {
   let cli: CliProcess | undefined
   let server: StandIn | undefined
   let live: LivePage | undefined
-  let tailwind: ChildProcess | undefined
+  let tailwind: NodeProcess | undefined
 
   afterEach(async () => {
     await live?.close()
     await cli?.stop()
     killAll()
-    tailwind?.kill()
+    await tailwind?.stop()
     await server?.close()
     if (dir)
       await rm(dir, { recursive: true, force: true, maxRetries: 3 })
@@ -206,14 +205,10 @@ describe('the CLI README recipes', () => {
     const cliPackage = createRequire(import.meta.url).resolve('@tailwindcss/cli/package.json')
     const bin = path.join(path.dirname(cliPackage), (JSON.parse(await readFile(cliPackage, 'utf8')) as { bin: Record<string, string> }).bin.tailwindcss)
     // Standard input closed, as under concurrently, a Procfile or `&`.
-    tailwind = spawn(process.execPath, [bin, ...await recipe(section, '@tailwindcss/cli')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
-    let printed = ''
-    tailwind.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      printed += chunk
-    })
+    tailwind = spawnNode(dir, bin, await recipe(section, '@tailwindcss/cli'))
     const built = (): Promise<string> => readFile(path.join(dir!, 'public/app.css'), 'utf8').catch(() => '')
     await poll(async () => (await built()).includes('.text-brand'), { what: 'Tailwind to build public/app.css with .text-brand' }).catch((error: Error) => {
-      throw new Error(`${error.message}; it printed:\n${printed}`)
+      throw new Error(`${error.message}; it printed:\n${tailwind!.stderr()}`)
     })
 
     const { responses } = await open(section, 'public/index.html', () => staticSite(path.join(dir!, 'public')))

@@ -1,33 +1,14 @@
-import type { ChildProcess } from 'node:child_process'
 import type { IncomingHttpHeaders } from 'node:http'
-import { spawn } from 'node:child_process'
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import type { Exit, NodeProcess } from '../utils/process'
 import { request } from 'node:http'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
-import process from 'node:process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { poll } from '../utils/poll'
+import { spawnNode } from '../utils/process'
 
 /** The built bin, run the way a user's shell runs it. */
 export const CLI_BIN = fileURLToPath(new URL('../../packages/cli/dist/cli.mjs', import.meta.url))
 export const PLAYGROUND = fileURLToPath(new URL('../../playground/backend', import.meta.url))
-
-/** Polls until `predicate` holds; fails after `timeoutMs` saying what it waited for. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
-
-/** A temp copy of the backend playground, without node_modules, so tests can edit its files. */
-export async function copyPlayground(): Promise<{ dir: string, remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'live-assets-backend-'))
-  await cp(PLAYGROUND, dir, { recursive: true, filter: source => !source.includes(`${path.sep}node_modules`) })
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
-}
 
 /** The playground's page server (playground/backend/app.js), loaded from a temp copy. */
 export interface App {
@@ -42,75 +23,31 @@ export async function startApp(dir: string, fingerprint?: 'propshaft' | 'sprocke
   return module.startApp({ dir, port: 0, fingerprint })
 }
 
-export interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-}
-
-export interface CliProcess {
-  child: ChildProcess
-  /** Everything printed so far, stdout and stderr interleaved. */
-  output: () => string
+export interface CliProcess extends NodeProcess {
   /** e.g. `http://127.0.0.1:43121/__live_assets`, read from the printed tag. */
   endpoints: string
   port: number
   scriptTag: string
-  exited: Promise<Exit>
-  /** Sends `signal` and resolves with the exit and how long it took. */
-  stop: (signal?: NodeJS.Signals) => Promise<Exit & { ms: number }>
 }
 
 const SCRIPT_TAG = /<script src="(http:\/\/[^"]+)\/client\.js"><\/script>/
-const running = new Set<ChildProcess>()
 
 /** Runs `live-assets <args>` until it prints its script tag. */
 export async function startCli(args: string[], cwd: string): Promise<CliProcess> {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-  running.add(child)
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk
-  })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk
-  })
-  const exited = new Promise<Exit>(resolve => child.once('exit', (code, signal) => {
-    running.delete(child)
-    resolve({ code, signal })
-  }))
-
+  const cli = spawnNode(cwd, CLI_BIN, args)
   let exit: Exit | undefined
-  void exited.then((e) => {
+  void cli.exited.then((e) => {
     exit = e
   })
-  await waitFor(() => SCRIPT_TAG.test(output) || exit !== undefined, 'the CLI to print its script tag', 20_000).catch((error) => {
-    child.kill('SIGKILL')
-    throw new Error(`${(error as Error).message}; it printed:\n${output}`)
+  await poll(() => SCRIPT_TAG.test(cli.output()) || exit !== undefined, { what: 'the CLI to print its script tag', timeout: 20_000 }).catch((error) => {
+    cli.child.kill('SIGKILL')
+    throw new Error(`${(error as Error).message}; it printed:\n${cli.output()}`)
   })
   if (exit)
-    throw new Error(`the CLI exited (${JSON.stringify(exit)}) before it was ready; it printed:\n${output}`)
+    throw new Error(`the CLI exited (${JSON.stringify(exit)}) before it was ready; it printed:\n${cli.output()}`)
 
-  const [scriptTag, endpoints] = SCRIPT_TAG.exec(output)!
-  return {
-    child,
-    output: () => output,
-    endpoints,
-    port: Number(new URL(endpoints).port),
-    scriptTag,
-    exited,
-    async stop(signal = 'SIGTERM') {
-      const started = Date.now()
-      child.kill(signal)
-      const result = await exited
-      return { ...result, ms: Date.now() - started }
-    },
-  }
-}
-
-/** Kills whatever a failed test left running. */
-export function killAll(): void {
-  for (const child of running)
-    child.kill('SIGKILL')
+  const [scriptTag, endpoints] = SCRIPT_TAG.exec(cli.output())!
+  return { ...cli, endpoints, port: Number(new URL(endpoints).port), scriptTag }
 }
 
 export interface Run extends Exit {
@@ -119,26 +56,14 @@ export interface Run extends Exit {
 }
 
 /** Runs `live-assets <args>` to completion, e.g. `--help` or a bad flag. */
-export function runCli(args: string[], cwd = PLAYGROUND): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-    })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`live-assets ${args.join(' ')} did not exit within 15 s; it printed:\n${stdout}${stderr}`))
-    }, 15_000)
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
+export async function runCli(args: string[], cwd = PLAYGROUND): Promise<Run> {
+  const cli = spawnNode(cwd, CLI_BIN, args)
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), 15_000)
+  const exit = await cli.exited
+  clearTimeout(timer)
+  if (exit.signal === 'SIGKILL')
+    throw new Error(`live-assets ${args.join(' ')} did not exit within 15 s; it printed:\n${cli.output()}`)
+  return { ...exit, stdout: cli.stdout(), stderr: cli.stderr() }
 }
 
 export interface Answer {

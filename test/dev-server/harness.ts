@@ -1,34 +1,13 @@
 import type { Buffer } from 'node:buffer'
 import type { Page } from 'playwright-core'
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { paintedAt, sampleColors } from '../utils/colors'
 
 export { unstyledFrames } from '../utils/colors'
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const TMP = path.join(ROOT, 'test/.tmp')
-
-/**
- * A private copy of `playground/<name>` under `test/.tmp/` whose `node_modules` points at the playground's, so the
- * copy resolves the same bundler instances and the workspace's built `unplugin-live-assets`.
- */
-export async function copyPlayground(name: string): Promise<string> {
-  const source = path.join(ROOT, 'playground', name)
-  await mkdir(TMP, { recursive: true })
-  const dir = await mkdtemp(path.join(TMP, `${name}-`))
-  await cp(source, dir, { recursive: true, filter: file => !/[\\/](?:node_modules|dist|\.vite)$/.test(file) })
-  await symlink(path.join(source, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
-  return dir
-}
-
-export async function removeCopy(dir: string | undefined): Promise<void> {
-  if (dir)
-    await rm(dir, { recursive: true, force: true, maxRetries: 3 })
-}
 
 /** Loads a package the way the copy's own config does, so plugins and compiler share one bundler instance. */
 export async function loadFrom<T>(dir: string, id: string): Promise<T> {
@@ -67,25 +46,6 @@ export interface Stats {
 export async function stats(url: string): Promise<Stats> {
   const response = await fetch(new URL('__live_assets/stats', url))
   return response.json() as Promise<Stats>
-}
-
-/** Polls until `check` returns a truthy value, then returns it. */
-export async function poll<T>(check: () => Promise<T> | T, { timeout = 20_000, interval = 50, what = 'condition' } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await check()
-      if (value)
-        return value
-    }
-    catch (error) {
-      last = error
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise(resolve => setTimeout(resolve, interval))
-  }
 }
 
 /** Response headers of the event stream and how long its first bytes took, asking for compression as browsers do. */

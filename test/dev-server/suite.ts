@@ -3,7 +3,9 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openPage } from '../utils/live-page'
-import { color, copyPlayground, edit, openStream, poll, readTree, removeCopy, restyledAt, sampleStyles, stats, unstyledFrames } from './harness'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { poll } from '../utils/poll'
+import { color, edit, openStream, readTree, restyledAt, sampleStyles, stats, unstyledFrames } from './harness'
 
 export interface RunningServer {
   /** `http://127.0.0.1:<port>/` */

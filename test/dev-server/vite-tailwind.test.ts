@@ -4,7 +4,8 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPage } from '../utils/live-page'
-import { copyPlayground, edit, loadFrom, removeCopy, stats } from './harness'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { edit, loadFrom, stats } from './harness'
 
 type Vite = typeof import('vite')
 

@@ -6,7 +6,8 @@ import path from 'node:path'
 import { expect, it } from 'vitest'
 import { openPage } from '../utils/live-page'
 import { startPageServer } from '../utils/page-server'
-import { edit, loadFrom, openStream, poll, restyledAt, stats } from './harness'
+import { poll } from '../utils/poll'
+import { edit, loadFrom, openStream, restyledAt, stats } from './harness'
 import { describeDevServer, reloadedByBundler } from './suite'
 
 type Vite = typeof import('vite')

@@ -2,7 +2,7 @@ import type { DevServerSubject, RunningServer, Variant } from './suite'
 import { writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { spawnNode } from '../watch-mode/harness'
+import { spawnNode } from '../utils/process'
 
 /**
  * A fresh evaluation of a copy's `webpack.config.ts`, as webpack-cli 7 loads it on Node 20: tsx's require hook

@@ -1,6 +1,6 @@
 import type { LivePage } from '../utils/live-page'
 import type { PageServer } from '../utils/page-server'
-import type { WatchProcess } from '../watch-mode/harness'
+import type { NodeProcess } from '../utils/process'
 import { execFile } from 'node:child_process'
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -10,10 +10,12 @@ import { fileURLToPath } from 'node:url'
 import { publint } from 'publint'
 import { formatMessage } from 'publint/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { edit, poll } from '../dev-server/harness'
+import { edit } from '../dev-server/harness'
 import { openPage } from '../utils/live-page'
 import { startPageServer } from '../utils/page-server'
-import { killAll, paintedAt, sampleColors, spawnNode } from '../watch-mode/harness'
+import { poll } from '../utils/poll'
+import { killAll, spawnNode } from '../utils/process'
+import { paintedAt, sampleColors } from '../watch-mode/harness'
 
 /**
  * The packages as they are published: `pnpm pack` of each (it rewrites `workspace:*`), `npm install` of the tarballs
@@ -188,7 +190,7 @@ interface Bundler {
 const DEV = { NODE_ENV: 'development' }
 
 /** A bin of the project, run as `npx <bin>` runs it. */
-function bin(dir: string, name: string, args: string[]): WatchProcess {
+function bin(dir: string, name: string, args: string[]): NodeProcess {
   return spawnNode(dir, path.join(project, 'node_modules', '.bin', name), args, DEV)
 }
 
@@ -210,7 +212,7 @@ function devServer(name: string, args: string[], url: RegExp): Bundler['start'] 
 }
 
 /** A watcher beside a static server of `root`. */
-async function besidePageServer(child: WatchProcess, root: string, ready: RegExp, liveOrigin = ''): Promise<Started & { pages: PageServer }> {
+async function besidePageServer(child: NodeProcess, root: string, ready: RegExp, liveOrigin = ''): Promise<Started & { pages: PageServer }> {
   await child.waitFor(ready, 1, 60_000)
   const pages = await startPageServer({ root, liveOrigin })
   return { url: `${pages.url}/`, pages, output: child.output, stop: async () => Promise.all([child.stop(), pages.close()]) }

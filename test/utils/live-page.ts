@@ -13,8 +13,6 @@ declare global {
     __sentinel: number
     /** Every `live-assets:*` event, in order. */
     __la: RecordedEvent[]
-    /** Computed styles sampled on every animation frame, see `sampleFrames`. */
-    __frames: string[][]
   }
 }
 
@@ -98,7 +96,7 @@ export async function openPage(url: string, { waitForConnect = true, beforeLoad,
 }
 
 /** Records `property` of each selector on every animation frame into `window.__frames` (see `recordFrames`). */
-export async function sampleFrames(page: Page, selectors: (string | string[])[], property: string): Promise<void> {
+export async function sampleFrames(page: Page, selectors: (string | string[])[], property: string | string[]): Promise<void> {
   await page.evaluate(recordFrames, [selectors, property] as const)
 }
 

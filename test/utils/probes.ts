@@ -8,6 +8,11 @@ declare global {
   interface Window {
     /** Console errors and warnings, uncaught errors and rejections, in order. */
     __problems: string[]
+    /** Computed styles sampled on every animation frame by `recordFrames`, and each frame's `Date.now()`. */
+    __frames: string[][]
+    __frameTimes: number[]
+    /** Which call of `recordFrames` is recording: an earlier one stops. */
+    __framesRun?: number
   }
 }
 
@@ -39,11 +44,13 @@ export function recordProblems(): void {
 export const recorderScript = `(${recordEvents})(${JSON.stringify(EVENT_NAMES)});(${recordProblems})()`
 
 /**
- * Records `property` of each selector on every animation frame into `window.__frames`, so a test
- * can prove that no painted frame showed a state it should not. A selector may be a path into open
- * shadow roots, each but the last naming a shadow host: `['#card', 'x-inner', '#title']`.
+ * The one frame sampler: records `property` of each selector on every animation frame into `window.__frames`, and
+ * the frame's time into `window.__frameTimes`, so a test can prove that no painted frame showed a state it should not,
+ * and when the first frame showed the new one. `property` may name one property per selector. A selector may be a
+ * path into open shadow roots, each but the last naming a shadow host: `['#card', 'x-inner', '#title']`. Calling it
+ * again starts a new recording and stops the previous one.
  */
-export function recordFrames([sels, prop]: readonly [(string | string[])[], string]): void {
+export function recordFrames([sels, prop]: readonly [(string | string[])[], string | string[]]): void {
   const at = (path: string | string[]): Element => {
     const parts = [path].flat()
     let root: Document | ShadowRoot = document
@@ -51,9 +58,15 @@ export function recordFrames([sels, prop]: readonly [(string | string[])[], stri
       root = root.querySelector(host)!.shadowRoot!
     return root.querySelector(parts.at(-1)!)!
   }
+  const props = sels.map((_, i) => typeof prop === 'string' ? prop : prop[i])
+  const run = window.__framesRun = (window.__framesRun ?? 0) + 1
   window.__frames = []
+  window.__frameTimes = []
   const loop = (): void => {
-    window.__frames.push(sels.map(s => getComputedStyle(at(s)).getPropertyValue(prop)))
+    if (window.__framesRun !== run)
+      return
+    window.__frames.push(sels.map((s, i) => getComputedStyle(at(s)).getPropertyValue(props[i])))
+    window.__frameTimes.push(Date.now())
     requestAnimationFrame(loop)
   }
   requestAnimationFrame(loop)

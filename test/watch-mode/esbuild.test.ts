@@ -1,11 +1,14 @@
 import type { LivePage } from '../utils/live-page'
-import type { WatchProcess } from './harness'
+import type { NodeProcess } from '../utils/process'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { copyPlayground, edit, poll, removeCopy, stats } from '../dev-server/harness'
+import { edit, stats } from '../dev-server/harness'
 import { openPage } from '../utils/live-page'
-import { killAll, liveUrlOf, paintedAt, sampleColors, spawnNode, unstyled } from './harness'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { poll } from '../utils/poll'
+import { killAll, spawnNode } from '../utils/process'
+import { liveUrlOf, paintedAt, sampleColors, unstyled } from './harness'
 import { describeWatchMode, itBuildsWithoutServer } from './suite'
 
 describeWatchMode({
@@ -42,7 +45,7 @@ console.log(\`page: http://127.0.0.1:\${port}/\`)
 
 interface Served {
   dir: string
-  process: WatchProcess
+  process: NodeProcess
   pageUrl: string
   clientUrl: string
 }

@@ -1,4 +1,4 @@
-import { spawnNode } from './harness'
+import { spawnNode } from '../utils/process'
 import { describeWatchMode, itBuildsWithoutServer } from './suite'
 
 const ROLLDOWN_BIN = 'node_modules/rolldown/bin/cli.mjs'

@@ -1,14 +1,17 @@
 import type { LivePage } from '../utils/live-page'
 import type { PageServer } from '../utils/page-server'
-import type { WatchProcess } from './harness'
+import type { NodeProcess } from '../utils/process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { get } from '../backend/utils'
-import { copyPlayground, edit, poll, removeCopy, stats } from '../dev-server/harness'
+import { edit, stats } from '../dev-server/harness'
 import { openPage } from '../utils/live-page'
 import { startPageServer } from '../utils/page-server'
-import { killAll, liveUrlOf, paintedAt, sampleColors, unstyled } from './harness'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { poll } from '../utils/poll'
+import { killAll } from '../utils/process'
+import { liveUrlOf, paintedAt, sampleColors, unstyled } from './harness'
 
 export interface WatchSubject {
   /** The label of the tests and of the timings. */
@@ -24,7 +27,7 @@ export interface WatchSubject {
   /** Printed once after every build, good or failed. */
   buildDone: RegExp
   /** Starts the watcher in `dir`; `port` 0 picks a free live-server port. */
-  start: (dir: string, env: { LIVE_PORT: string }) => WatchProcess
+  start: (dir: string, env: { LIVE_PORT: string }) => NodeProcess
 }
 
 /** `#a` is styled by sheet A, `#b` by sheet B and `#partial` by the partial sheet B `@import`s. */
@@ -34,7 +37,7 @@ const OURS = /[?&]la=/
 export interface WatchContext {
   dir: string
   pageServer: PageServer
-  watcher: WatchProcess
+  watcher: NodeProcess
   liveUrl: string
   live: LivePage
   requests: string[]
@@ -165,7 +168,7 @@ export function describeWatchMode(subject: WatchSubject, extra?: (context: () =>
  * A plain build with the plugin, into `dist-plain/` of the copy: it starts no server, adds nothing to `entry` and
  * exits within a second of printing `done`.
  */
-export function itBuildsWithoutServer(title: string, context: () => WatchContext, entry: string, done: RegExp, build: (dir: string) => WatchProcess): void {
+export function itBuildsWithoutServer(title: string, context: () => WatchContext, entry: string, done: RegExp, build: (dir: string) => NodeProcess): void {
   it(`a plain ${title} starts no server, injects nothing and exits within a second of finishing`, async () => {
     const { dir } = context()
     const plain = build(dir)

@@ -1,13 +1,16 @@
 import type { LivePage } from '../utils/live-page'
 import type { PageServer } from '../utils/page-server'
-import type { WatchProcess } from './harness'
+import type { NodeProcess } from '../utils/process'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { copyPlayground, edit, poll, removeCopy, stats } from '../dev-server/harness'
+import { edit, stats } from '../dev-server/harness'
 import { openPage } from '../utils/live-page'
 import { startPageServer } from '../utils/page-server'
-import { killAll, liveUrlOf, paintedAt, sampleColors, spawnNode } from './harness'
+import { copyPlayground, removeCopy } from '../utils/playground'
+import { poll } from '../utils/poll'
+import { killAll, spawnNode } from '../utils/process'
+import { liveUrlOf, paintedAt, sampleColors } from './harness'
 
 /**
  * `webpack --watch` through the real webpack-cli, with the webpack playground's config (its `devServer` section is
@@ -16,7 +19,7 @@ import { killAll, liveUrlOf, paintedAt, sampleColors, spawnNode } from './harnes
 describe('webpack --watch (no dev server)', () => {
   let dir: string
   let pageServer: PageServer
-  let watcher: WatchProcess
+  let watcher: NodeProcess
   let live: LivePage
   const timings: string[] = []
 
