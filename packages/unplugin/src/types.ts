@@ -1,1 +1,1 @@
-export type { Options, WatchOptions } from './core/options'
+export type { Options, WatchOptions } from './core/shared/options'

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { describe, expect, it } from 'vitest'
-import { createCssDiff } from '../src/core/css-diff'
+import { createCssDiff } from '../src/core/shared/css-diff'
 
 describe('createCssDiff', () => {
   it('records a baseline first, then reports only outputs whose content changed, as sorted URLs', () => {

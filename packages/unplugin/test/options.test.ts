@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { resolveOptions } from '../src/core/options'
+import { resolveOptions } from '../src/core/shared/options'
 
 describe('resolveOptions', () => {
   it('has the documented defaults', () => {

@@ -1,7 +1,7 @@
-import type { PluginLogger } from '../src/core/logger'
+import type { PluginLogger } from '../src/core/shared/logger'
 import { afterEach, describe, expect, it } from 'vitest'
-import { resolveOptions } from '../src/core/options'
-import { acquireStandalone } from '../src/core/standalone'
+import { resolveOptions } from '../src/core/shared/options'
+import { acquireStandalone } from '../src/core/shared/standalone'
 
 function recordingLogger(): PluginLogger & { warnings: string[] } {
   const warnings: string[] = []

@@ -1,14 +1,14 @@
 import type { UnpluginFactory } from 'unplugin'
-import type { Options } from './options'
+import type { Options } from './shared/options'
 import type { WebpackLikeCompiler } from './webpack-like/types'
 import { createUnplugin } from 'unplugin'
 import { esbuildWatchMode } from './esbuild'
-import { resolveOptions } from './options'
 import { rollupWatchMode } from './rollup'
 import { rsbuildDevServer } from './rsbuild'
+import { resolveOptions } from './shared/options'
 import { viteDevServer } from './vite'
 import { webpackLikeDevServer } from './webpack-like'
-import { webpackLikeWatch } from './webpack-watch'
+import { webpackLikeWatch } from './webpack-like/watch'
 
 /**
  * The one factory behind every entry. Options are resolved once per plugin instance; each bundler then gets its

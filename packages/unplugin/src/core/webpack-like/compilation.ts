@@ -1,6 +1,6 @@
 import type { ErrorPayload } from '@live-assets/core'
 import type { Compilation } from 'webpack'
-import type { CssOutput } from '../css-diff'
+import type { CssOutput } from '../shared/css-diff'
 import { isStylesheet } from '@live-assets/core'
 
 type AssetInfo = ReturnType<Compilation['getAssets']>[number]['info']

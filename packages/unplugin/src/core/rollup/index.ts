@@ -1,13 +1,13 @@
 import type { ErrorPayload } from '@live-assets/core'
 import type { OutputBundle, Plugin, PluginContext, RollupError } from 'rollup'
-import type { ResolvedOptions } from './options'
-import type { StandaloneLease } from './standalone'
-import type { BuildOutput, WatchBuild } from './watch-build'
+import type { ResolvedOptions } from '../shared/options'
+import type { StandaloneLease } from '../shared/standalone'
+import type { BuildOutput, WatchBuild } from '../shared/watch-build'
 import path from 'node:path'
 import process from 'node:process'
-import { clientLoader } from './client-loader'
-import { acquireStandalone } from './standalone'
-import { createWatchBuild } from './watch-build'
+import { clientLoader } from '../shared/client-loader'
+import { acquireStandalone } from '../shared/standalone'
+import { createWatchBuild } from '../shared/watch-build'
 
 /** The hooks used here have the same shape in Rollup 4 and Rolldown 1. */
 export type RollupLikePlugin = Pick<Plugin, 'buildStart' | 'buildEnd' | 'renderError' | 'intro' | 'writeBundle' | 'closeWatcher'>

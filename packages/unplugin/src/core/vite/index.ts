@@ -1,11 +1,11 @@
 import type { Mount } from '@live-assets/core'
 import type { Plugin, ViteDevServer } from 'vite'
-import type { ResolvedOptions } from './options'
+import type { ResolvedOptions } from '../shared/options'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { createChangeCollector, createFilePublisher, directoryMount, globBase, isWithin, ROUTES } from '@live-assets/core'
-import { createLiveHandler, servedMounts } from './live-handler'
-import { prefixedLogger } from './logger'
+import { createLiveHandler, servedMounts } from '../shared/live-handler'
+import { prefixedLogger } from '../shared/logger'
 
 interface Session {
   close: () => void
