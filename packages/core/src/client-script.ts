@@ -1,7 +1,7 @@
-import type { ClientConfig } from './protocol'
+import type { ClientConfig } from '@live-assets/protocol'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { CLIENT_CONFIG_PLACEHOLDER } from './protocol'
+import { CLIENT_CONFIG_PLACEHOLDER } from '@live-assets/protocol'
 
 let built: string | undefined
 

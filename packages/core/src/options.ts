@@ -1,8 +1,8 @@
+import type { FallbackMode } from '@live-assets/protocol'
 import type { Logger } from './logger'
-import type { FallbackMode } from './protocol'
 import { randomBytes } from 'node:crypto'
+import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS } from '@live-assets/protocol'
 import { createConsoleLogger } from './logger'
-import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS } from './protocol'
 
 export interface ClientOptions {
   /**

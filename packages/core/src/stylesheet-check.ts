@@ -1,4 +1,4 @@
-import type { ErrorPayload } from './protocol'
+import type { ErrorPayload } from '@live-assets/protocol'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import postcss from 'postcss'
