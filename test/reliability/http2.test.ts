@@ -101,8 +101,10 @@ describe('over HTTP/2: Vite with HTTPS', () => {
       })
       await cdp.send('Network.enable')
       await page.addInitScript(() => {
-        // The page then leads and holds the stream itself (not a shared worker), where this CDP session sees it.
+        // The page then leads and holds the stream itself (in neither a shared worker nor a stream worker of its own),
+        // where this CDP session sees it.
         delete (window as { SharedWorker?: unknown }).SharedWorker
+        delete (window as { Worker?: unknown }).Worker
         const w = window as unknown as { __connected: number, __swaps: number, __sentinel: number }
         w.__connected = 0
         w.__swaps = 0
