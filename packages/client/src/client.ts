@@ -96,7 +96,7 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
         epoch = data.epoch
         emit('connect', data)
         // The server follows every `hello` with the build error still pending: none may be a stale one.
-        hideOverlay()
+        clearOverlay()
         restartRefreshed = restarted
         if (restarted) {
           debug('the server restarted: reloading every stylesheet once')
@@ -127,18 +127,29 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
         return reportError(data)
       case EVENTS.clearError:
         restartRefreshed = false
-        return hideOverlay()
+        return clearOverlay()
       default:
         restartRefreshed = false
     }
   }
 
-  function reportError(error: ErrorPayload): void {
+  /**
+   * Whose error the overlay shows: the server's (a build error, resolved by its `clearError`) or this page's own (a
+   * swap that could not load its sheet, resolved by the next swap that works).
+   */
+  let shown: 'server' | 'swap' | undefined
+  function reportError(error: ErrorPayload, by: 'server' | 'swap' = 'server'): void {
     console.error(PREFIX, error.message)
     // A frame leaves the overlay to the window that owns the connection: one overlay, one Escape.
-    if (config.overlay && !shared)
+    if (config.overlay && !shared) {
       showOverlay(error, nonce)
+      shown = by
+    }
     emit('error', error)
+  }
+  function clearOverlay(): void {
+    hideOverlay()
+    shown = undefined
   }
 
   function reloadCSS(rawFiles: string[], rawRenamed: RenamedFile[]): void {
@@ -208,8 +219,10 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
       info(`swapped ${swapped.map(baseName).join(', ')} in ${durationMs} ms`)
       emit('after-swap', { files: swapped, durationMs } satisfies AfterSwapDetail)
     }
+    if (swapped.length && !failed.length && shown === 'swap')
+      clearOverlay()
     for (const { url, message } of failed)
-      reportError({ message, file: url })
+      reportError({ message, file: url }, 'swap')
   }
 
   let close: () => void
