@@ -54,6 +54,28 @@ describe('the connection', () => {
     expect(failures.every(url => new URL(url).searchParams.get('lastEventId')?.startsWith(`${epoch}-`))).toBe(true)
   })
 
+  it('is back within a second of a loopback server listening again, however long it was down', async () => {
+    await open('/index.html', { mode: 'cross-origin' })
+    expect(new URL(site.page.liveOrigin).hostname).toBe('127.0.0.1')
+    const failures: number[] = []
+    live.page.on('requestfailed', (request) => {
+      if (request.url().includes(EVENTS_PATH))
+        failures.push(Date.now())
+    })
+    await site.stopLive()
+    await live.waitForEvents('disconnect', 1)
+    // Six failed attempts: an uncapped backoff would now wait 8 to 16 s before the next one.
+    await expect.poll(() => failures.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(6)
+    const gaps = failures.slice(1).map((at, i) => at - failures[i])
+    expect(Math.max(...gaps)).toBeLessThan(1000)
+    await site.startLive()
+    const listening = Date.now()
+    await expect.poll(() => site.handler.broadcaster.stats().subscribers, { timeout: 5_000, interval: 10 }).toBe(1)
+    const back = Date.now() - listening
+    console.info(`[live-assets] connection: back ${back} ms after the server listened again (attempts ${gaps.join(', ')} ms apart)`)
+    expect(back).toBeLessThan(1000)
+  })
+
   it('does not try to reconnect while the tab is hidden', async () => {
     await open('/index.html', {
       mode: 'cross-origin',

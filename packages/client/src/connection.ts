@@ -1,11 +1,12 @@
-import type { EventName, LiveEvent } from '@live-assets/protocol'
 /**
  * The event stream, kept alive. The browser's own EventSource retry is not enough: it gives up for
  * good on a non-200 answer or a wrong content type, retries a dead server at a fixed pace forever,
  * and cannot notice a stream that is open but silent (a proxy that stopped forwarding). So every
- * failure closes the stream and we reconnect ourselves: with backoff and jitter, one attempt at a
- * time, only while the tab is visible, resuming from the last event id.
+ * failure closes the stream and we reconnect ourselves: with backoff and jitter (capped below a second
+ * for a server on loopback), one attempt at a time, only while the tab is visible, resuming from the
+ * last event id.
  */
+import type { EventName, LiveEvent } from '@live-assets/protocol'
 import type { CloseSource } from './source'
 import { LAST_EVENT_ID_PARAM } from '@live-assets/protocol'
 import { openSource } from './source'
@@ -34,6 +35,12 @@ export interface Connection {
 
 const FIRST_DELAY_MS = 500
 const MAX_DELAY_MS = 30_000
+/**
+ * The longest wait for a server on this machine (a dev server, the CLI): a developer restarting it waits for nothing
+ * but this, and a refused connect to loopback costs nothing. At most this long after the server listens again, the
+ * page is back.
+ */
+const LOOPBACK_MAX_DELAY_MS = 800
 /** Silence longer than this many heartbeats means the stream is dead, even if the socket is open. */
 const WATCHDOG_HEARTBEATS = 2.5
 
@@ -105,7 +112,7 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
     }
     if (closed || retry)
       return
-    const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt++)
+    const ceiling = Math.min(isLoopback(url) ? LOOPBACK_MAX_DELAY_MS : MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt++)
     const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2)
     log(`${reason}; reconnecting in ${delay} ms`)
     retry = setTimeout(() => {
@@ -127,10 +134,24 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
     document.addEventListener('visibilitychange', reopen, { once: true })
   }
 
+  /** The network came back (a laptop waking up, Wi-Fi rejoined): the backoff of a remote server starts over. */
+  function online(): void {
+    if (!retry)
+      return
+    clearTimeout(retry)
+    retry = undefined
+    attempt = 0
+    reopen()
+  }
+
   open()
+  if (typeof addEventListener === 'function')
+    addEventListener('online', online)
   return {
     close() {
       closed = true
+      if (typeof removeEventListener === 'function')
+        removeEventListener('online', online)
       clearTimeout(watchdog)
       clearTimeout(retry)
       source?.()
@@ -147,4 +168,9 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
 function sayRefused(url: URL): void {
   const origin = location.origin
   console.warn(`[live-assets] ${url.origin} refuses the event stream of ${origin}, so this page gets no live updates. If the terminal running live-assets says it refused ${origin}, allow it: allowedOrigins: ['${origin}'] in the plugin, --origin ${origin} for the CLI.`)
+}
+
+/** `localhost`, `*.localhost`, `127.0.0.0/8` or `[::1]`. */
+function isLoopback({ hostname }: URL): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127(?:\.\d+){3}$/.test(hostname)
 }
