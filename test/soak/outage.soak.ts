@@ -8,7 +8,7 @@ const DOWN_MS = 10_000
 const sites = useSites('soak: outage')
 
 describe('a server that is down for 10 s', () => {
-  it('is reconnected to with backoff, and the page catches up with what changed meanwhile', async () => {
+  it('is reconnected to within a second of its restart, without hammering it meanwhile, and the page catches up', async () => {
     const { site, live } = await sites.open('/index.html', { fixtures, mode: 'cross-origin' })
     const attempts: number[] = []
     live.page.on('requestfailed', (request) => {
@@ -28,7 +28,7 @@ describe('a server that is down for 10 s', () => {
     const restartAt = performance.now()
     await site.startLive()
     expect(site.handler.broadcaster.epoch).not.toBe(epoch)
-    // The next attempt comes when the current backoff step ends: at most 16 s after 10 s down.
+    // The next attempt comes when the current backoff step ends: at most 0.8 s on loopback.
     await live.waitForEvents('connect', 2, 30_000)
     const reconnectedIn = performance.now() - restartAt
     await live.waitForEvents('after-swap', 1)
@@ -36,12 +36,14 @@ describe('a server that is down for 10 s', () => {
 
     const gaps = attempts.slice(1).map((at, i) => at - attempts[i])
     console.info(`[reliability] server down ${DOWN_MS / 1000} s: ${attemptsWhileDown} reconnect attempts (first ${(attempts[0] - downAt).toFixed(0)} ms after the stop, then gaps ${gaps.map(g => g.toFixed(0)).join(', ')} ms); reconnected ${reconnectedIn.toFixed(0)} ms and caught up ${caughtUpIn.toFixed(0)} ms after the restart`)
-    // Backoff: a handful of attempts, not one per second, each gap within its step (0.5 s doubling, jitter 50-100 %).
-    expect(attemptsWhileDown).toBeGreaterThanOrEqual(3)
-    expect(attemptsWhileDown).toBeLessThanOrEqual(7)
-    gaps.forEach((gap, i) => expect(gap).toBeLessThan(500 * 2 ** (i + 1) + 1000))
-    expect(Math.max(...gaps)).toBeGreaterThan(2 * Math.min(...gaps))
-    expect(reconnectedIn).toBeLessThan(16_000 + 2000)
+    // Backoff on loopback: 0.25-0.5 s, then 0.4-0.8 s (a refused connect to this machine costs nothing, and the
+    // developer waits for the restart): 12 to 25 attempts in 10 s, never more than 4 a second. A remote server's
+    // doubling to 30 s is unit-tested (packages/client/test/connection.test.ts).
+    expect(attemptsWhileDown).toBeGreaterThanOrEqual(10)
+    expect(attemptsWhileDown).toBeLessThanOrEqual(27)
+    gaps.forEach(gap => expect(gap).toBeGreaterThan(200))
+    gaps.forEach(gap => expect(gap).toBeLessThan(800 + 300))
+    expect(reconnectedIn).toBeLessThan(1000)
 
     // One refresh of every sheet (a new epoch) brought the changes made while down.
     expect(await Promise.all(['#one', '#two', '#three'].map(s => live.style(s, 'color')))).toEqual(['rgb(10, 10, 10)', 'rgb(2, 0, 0)', 'rgb(30, 30, 30)'])

@@ -112,8 +112,7 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
     }
     if (closed || retry)
       return
-    const ceiling = Math.min(isLoopback(url) ? LOOPBACK_MAX_DELAY_MS : MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt++)
-    const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2)
+    const delay = retryDelay(attempt++, url)
     log(`${reason}; reconnecting in ${delay} ms`)
     retry = setTimeout(() => {
       retry = undefined
@@ -168,6 +167,16 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
 function sayRefused(url: URL): void {
   const origin = location.origin
   console.warn(`[live-assets] ${url.origin} refuses the event stream of ${origin}, so this page gets no live updates. If the terminal running live-assets says it refused ${origin}, allow it: allowedOrigins: ['${origin}'] in the plugin, --origin ${origin} for the CLI.`)
+}
+
+/**
+ * How long to wait before attempt `attempt` (from 0): 0.5 s doubling up to 30 s (0.8 s for a server on loopback), the
+ * upper half of it at random, so that tabs and pages do not come back in step.
+ * @param random in [0, 1)
+ */
+export function retryDelay(attempt: number, url: URL, random = Math.random()): number {
+  const ceiling = Math.min(isLoopback(url) ? LOOPBACK_MAX_DELAY_MS : MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt)
+  return Math.round(ceiling / 2 + random * ceiling / 2)
 }
 
 /** `localhost`, `*.localhost`, `127.0.0.0/8` or `[::1]`. */
