@@ -172,6 +172,8 @@ function sayRefused(url: URL): void {
 /**
  * How long to wait before attempt `attempt` (from 0): 0.5 s doubling up to 30 s (0.8 s for a server on loopback), the
  * upper half of it at random, so that tabs and pages do not come back in step.
+ * @param attempt how many attempts failed before this one
+ * @param url the events URL
  * @param random in [0, 1)
  */
 export function retryDelay(attempt: number, url: URL, random = Math.random()): number {
