@@ -1,3 +1,4 @@
+import type { Buffer } from 'node:buffer'
 import type { Handler } from './handler'
 import type { Logger } from './logger'
 import type { Mount } from './mounts'
@@ -116,22 +117,23 @@ export interface FilePublisherOptions {
  * sheet and shows the error until the file parses again; the good ones go out as one `reloadCSS` under every URL
  * their mounts give them, changed images as one `reloadAssets`. A source map changes with its stylesheet, whose swap
  * already brings it: it sends nothing of its own.
- * @returns a function to call with each batch; batches are handled one after another, so that the check of one is
- * never overtaken by the next save
+ * @returns a function to call with each batch, and with the contents already read of its files (as the change
+ * collector gives them; a stylesheet without one is read); batches are handled one after another, so that the check
+ * of one is never overtaken by the next save
  */
-export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload = [], logger }: FilePublisherOptions): (files: string[]) => void {
+export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload = [], logger }: FilePublisherOptions): (files: string[], contents?: ReadonlyMap<string, Buffer | string>) => void {
   const isReload = matcher(reload, cwd)
   const relative = (file: string): string => path.relative(cwd, file).replace(/\\/g, '/')
   const urls = (files: string[]): string[] => [...new Set(files.flatMap(file => urlsOf(file, mounts)))].sort()
   let queue = Promise.resolve()
 
-  async function publish(files: string[]): Promise<void> {
+  async function publish(files: string[], contents?: ReadonlyMap<string, Buffer | string>): Promise<void> {
     const reloads = reload.length ? files.filter(file => fileKind(file) === 'other' && isReload(file)) : []
     if (reloads.length)
       return publisher.changed({ reload: reloads.map(relative) })
     const good: string[] = []
     for (const file of files.filter(file => fileKind(file) === 'stylesheet')) {
-      const error = await checkStylesheet(file, cwd)
+      const error = await checkStylesheet(file, cwd, contents?.get(file))
       publisher.setError(`stylesheet:${file}`, error)
       if (error)
         logger.warn(`${relative(file)}${error.line ? `:${error.line}` : ''}: ${error.message.split('\n')[0]}; the page keeps the previous version and shows the error.`)
@@ -141,8 +143,8 @@ export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload 
     publisher.changed({ css: urls(good), images: urls(files.filter(file => fileKind(file) === 'image')) })
   }
 
-  return (files) => {
-    queue = queue.then(() => publish(files)).catch(error => logger.error(`could not send a change: ${(error as Error).message}`))
+  return (files, contents) => {
+    queue = queue.then(() => publish(files, contents)).catch(error => logger.error(`could not send a change: ${(error as Error).message}`))
   }
 }
 

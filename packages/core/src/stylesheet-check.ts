@@ -1,4 +1,5 @@
 import type { ErrorPayload } from '@live-assets/protocol'
+import type { Buffer } from 'node:buffer'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import postcss from 'postcss'
@@ -7,12 +8,15 @@ import postcss from 'postcss'
  * Stylesheets that no bundler builds (Vite's `publicDir`, a dev server's `static` directory, `watch` files) are
  * parsed before the page gets them: a browser silently drops everything after an unclosed block, so a typo would
  * show as a half-styled page. A syntax error is reported like a build error instead, and the page keeps its old sheet.
+ * @param file the stylesheet, an absolute path
+ * @param root messages name the file relative to it
+ * @param content the file as the caller has read it already (the change collector hands it on): not read again
  * @returns the error, or `undefined` when the file parses or is gone
  */
-export async function checkStylesheet(file: string, root: string): Promise<ErrorPayload | undefined> {
+export async function checkStylesheet(file: string, root: string, content?: Buffer | string): Promise<ErrorPayload | undefined> {
   let css: string
   try {
-    css = await readFile(file, 'utf8')
+    css = content === undefined ? await readFile(file, 'utf8') : content.toString()
   }
   catch {
     return undefined

@@ -1,3 +1,4 @@
+import type { Buffer } from 'node:buffer'
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -100,6 +101,43 @@ describe('createChangeCollector', () => {
     await writeFile(a, 'a{color:blue}')
     expect(await until(() => reports[1])).toEqual([a])
     collector.close()
+  })
+
+  it('hands on the bytes it hashed for a small batch (none for a deleted file), so that they are not read again', async () => {
+    const { a, collector } = await oneFile()
+    const b = path.join(dir, 'b.css')
+    await writeFile(b, 'b{}')
+    const reports: [string[], ReadonlyMap<string, Buffer>][] = []
+    const watched = createChangeCollector({ onChange: (files, contents) => void reports.push([files, contents]), onError: fail })
+    await watched.prime([a, b])
+    await collector.close()
+
+    await writeFile(a, 'a{color:red}')
+    await unlink(b)
+    watched.add(b)
+    watched.add(a)
+    await until(() => reports[1])
+    expect(reports.map(([files, contents]) => [files, [...contents].map(([file, content]) => [file, content.toString()])])).toEqual([
+      [[b], []],
+      [[a], [[a, 'a{color:red}']]],
+    ])
+    await watched.close()
+  })
+
+  it('keeps only hashes for a batch of many files (a checkout), not their contents', async () => {
+    const files = Array.from({ length: 40 }, (_, i) => path.join(dir, `f${String(i).padStart(2, '0')}.css`))
+    await Promise.all(files.map(file => writeFile(file, 'x{}')))
+    const reports: [string[], ReadonlyMap<string, Buffer>][] = []
+    const collector = createChangeCollector({ onChange: (changed, contents) => void reports.push([changed, contents]), onError: fail })
+    await collector.prime(files)
+    await Promise.all(files.map(file => writeFile(file, 'x{color:red}')))
+    // Not a leading edge: the batch of all of them goes out together.
+    collector.add(files[0]!)
+    files.slice(1).forEach(file => collector.add(file))
+    const all = await until(() => reports.find(([changed]) => changed.length === files.length - 1))
+    expect(all[1].size).toBe(0)
+    expect(reports.flatMap(([changed]) => changed).sort()).toEqual(files)
+    await collector.close()
   })
 
   it('reports a deleted file once', async () => {
