@@ -41,9 +41,12 @@ const RECHECK_AFTER_MS = 60
 /** The hash of an empty file: told apart, because a file being rewritten is empty for a moment. */
 const EMPTY = 'empty'
 
-/** A file read empty right after a change is read again this often, this many times, before it counts as emptied. */
-const EMPTY_RETRY_MS = 5
-const EMPTY_RETRIES = 10
+/**
+ * A file read empty right after a change is read again after each of these delays before it counts as emptied: soon
+ * at first, since a writer's truncate and its write are usually well under a millisecond apart (a read is now fast
+ * enough to land between them), then backing off; 63 ms in all.
+ */
+const EMPTY_RETRY_MS = [1, 2, 4, 8, 16, 32]
 
 /** A checkout of thousands of files must not open them all at once (EMFILE). */
 const READ_CONCURRENCY = 32
@@ -117,9 +120,10 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     files.forEach((file, i) => {
       const { hash, content } = read[i]!
       // Read at once, a file just truncated for rewriting looks empty: read it again shortly.
-      if (early && hash === EMPTY && hashes.get(file) !== EMPTY && (emptyReads.get(file) ?? 0) < EMPTY_RETRIES) {
-        emptyReads.set(file, (emptyReads.get(file) ?? 0) + 1)
-        setTimeout(readAgain, EMPTY_RETRY_MS, file).unref()
+      const retries = emptyReads.get(file) ?? 0
+      if (early && hash === EMPTY && hashes.get(file) !== EMPTY && retries < EMPTY_RETRY_MS.length) {
+        emptyReads.set(file, retries + 1)
+        setTimeout(readAgain, EMPTY_RETRY_MS[retries], file).unref()
         return
       }
       emptyReads.delete(file)
