@@ -9,12 +9,15 @@ import os from 'node:os'
 import process from 'node:process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { DEFAULT_HEARTBEAT_MS } from '@live-assets/core'
 import { summarize } from './stats.mjs'
 
 const SERVER = fileURLToPath(new URL('./fanout-server.mjs', import.meta.url))
 const CLIENTS = fileURLToPath(new URL('./fanout-clients.mjs', import.meta.url))
 /** Open files each process may have: 10,000 streams need that many sockets on both ends. */
 export const FD_LIMIT = 20_000
+/** Each system's default time between two heartbeats: the idle window holds a whole period of it. */
+export const HEARTBEAT_MS = { 'live-assets': DEFAULT_HEARTBEAT_MS, 'webpack-hot-middleware': 10_000 }
 /** One client process per core: more would only take turns on the same cores. */
 export const CLIENT_PROCESSES = os.availableParallelism()
 
@@ -64,7 +67,8 @@ async function waitUntil(check, timeout, what) {
 }
 
 /** One system at one N. */
-async function measure(system, n, { rounds, processes, idleMs, heartbeatMs, log }) {
+async function measure(system, n, { rounds, processes, idleMs, heartbeatMs = HEARTBEAT_MS[system], log }) {
+  idleMs ??= heartbeatMs
   const server = child(SERVER, [system, heartbeatMs], ['--expose-gc'])
   const { port, path, memory: empty } = await server.ready
   // The baseline after a warm-up connection, so lazily loaded code is not counted per connection.
@@ -135,6 +139,7 @@ async function measure(system, n, { rounds, processes, idleMs, heartbeatMs, log 
       memory: { empty, baseline, loaded: loaded.memory, afterRounds: after.memory },
       idleCpuPercent: idle.cpuMs / idle.wallMs * 100,
       idleMs: idle.wallMs,
+      heartbeatMs,
     }
   }
   finally {
@@ -143,7 +148,11 @@ async function measure(system, n, { rounds, processes, idleMs, heartbeatMs, log 
   }
 }
 
-export async function measureFanout({ sizes = [100, 1000, 10_000], systems = ['live-assets', 'webpack-hot-middleware'], rounds = 10, processes = CLIENT_PROCESSES, idleMs = 10_000, heartbeatMs = 10_000, log = console.log } = {}) {
+/**
+ * `heartbeatMs` defaults to each system's own default, and `idleMs` to one whole heartbeat period: a window of any
+ * other length would count a fraction of a heartbeat as a whole one, or none.
+ */
+export async function measureFanout({ sizes = [100, 1000, 10_000], systems = ['live-assets', 'webpack-hot-middleware'], rounds = 10, processes = CLIENT_PROCESSES, idleMs = undefined, heartbeatMs = undefined, log = console.log } = {}) {
   const results = []
   for (const n of sizes) {
     for (const system of systems) {
