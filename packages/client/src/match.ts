@@ -36,6 +36,9 @@ export interface Plan<T> {
   matched: boolean
 }
 
+/** The path segments of each ref's URL, as written and without digests. */
+const namesOf = new WeakMap<object, string[][]>()
+
 /**
  * The refs that share the longest trailing path with `path` (at least the file name). Ties all
  * win: the same file linked twice, or linked and imported, is reloaded everywhere.
@@ -46,7 +49,10 @@ export function bestMatches<T>(path: string, refs: readonly SheetRef<T>[], diges
   let best: SheetRef<T>[] = []
   let score = 0
   for (const ref of refs) {
-    const s = commonTrailing(wanted, names(new URL(ref.url).pathname))
+    // A branch switch names hundreds of files against hundreds of sheets: parse each sheet's URL once, not once per file.
+    const parsed = namesOf.get(ref) ?? []
+    namesOf.set(ref, parsed)
+    const s = commonTrailing(wanted, parsed[+digests] ??= names(new URL(ref.url).pathname))
     if (s > score)
       [best, score] = [[ref], s]
     else if (s && s === score)
