@@ -31,7 +31,7 @@ export interface LiveAssetsOptions {
   base?: string
   /**
    * Time between two `ping` events, in ms. The client reconnects after 2.5 heartbeats of silence.
-   * @default 10000
+   * @default 30000
    */
   heartbeatMs?: number
   /**
