@@ -129,7 +129,9 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       emptyReads.delete(file)
       if (hashes.get(file) !== hash) {
         changed.push(file)
-        if (content)
+        // An empty read may still be a writer caught between its truncate and its write (past the retries above):
+        // it is not handed on, so a consumer reads what is on disk by the time it looks.
+        if (content?.length)
           contents.set(file, content)
       }
       if (hash === undefined)

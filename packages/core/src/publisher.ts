@@ -133,10 +133,7 @@ export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload 
       return publisher.changed({ reload: reloads.map(relative) })
     const good: string[] = []
     for (const file of files.filter(file => fileKind(file) === 'stylesheet')) {
-      // An empty read may be a file caught between a writer's truncate and its write (and still so after the
-      // collector's retries): the page will fetch what is on disk, so that is what is checked.
-      const known = contents?.get(file)
-      const error = await checkStylesheet(file, cwd, known?.length ? known : undefined)
+      const error = await checkStylesheet(file, cwd, contents?.get(file))
       publisher.setError(`stylesheet:${file}`, error)
       if (error)
         logger.warn(`${relative(file)}${error.line ? `:${error.line}` : ''}: ${error.message.split('\n')[0]}; the page keeps the previous version and shows the error.`)

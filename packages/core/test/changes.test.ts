@@ -124,6 +124,19 @@ describe('createChangeCollector', () => {
     await watched.close()
   })
 
+  it('hands on no content for a file read empty: a save caught between truncate and write is read again by its consumer', async () => {
+    const { a, collector } = await oneFile()
+    await collector.close()
+    const reports: [string[], ReadonlyMap<string, Buffer>][] = []
+    const watched = createChangeCollector({ onChange: (files, contents) => void reports.push([files, contents]), onError: fail })
+    await watched.prime([a])
+    await writeFile(a, '')
+    watched.add(a)
+    const [files, contents] = await until(() => reports[0])
+    expect([files, contents.size]).toEqual([[a], 0])
+    await watched.close()
+  })
+
   it('keeps only hashes for a batch of many files (a checkout), not their contents', async () => {
     const files = Array.from({ length: 40 }, (_, i) => path.join(dir, `f${String(i).padStart(2, '0')}.css`))
     await Promise.all(files.map(file => writeFile(file, 'x{}')))
