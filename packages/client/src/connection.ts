@@ -133,24 +133,10 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
     document.addEventListener('visibilitychange', reopen, { once: true })
   }
 
-  /** The network came back (a laptop waking up, Wi-Fi rejoined): the backoff of a remote server starts over. */
-  function online(): void {
-    if (!retry)
-      return
-    clearTimeout(retry)
-    retry = undefined
-    attempt = 0
-    reopen()
-  }
-
   open()
-  if (typeof addEventListener === 'function')
-    addEventListener('online', online)
   return {
     close() {
       closed = true
-      if (typeof removeEventListener === 'function')
-        removeEventListener('online', online)
       clearTimeout(watchdog)
       clearTimeout(retry)
       source?.()
