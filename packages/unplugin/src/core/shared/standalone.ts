@@ -10,8 +10,6 @@ export interface StandaloneLease {
   /** e.g. `http://127.0.0.1:35729/__live_assets/client.js`. */
   clientUrl: string
   events: Publisher
-  /** Publishes any other event, e.g. `reload`. */
-  publish: (event: string, data?: unknown) => void
   logger: PluginLogger
   /** Ends this hold; the server closes once no user holds it any more. Safe to call twice. */
   release: () => void
@@ -75,7 +73,6 @@ export async function acquireStandalone(options: ResolvedOptions, logger: Plugin
     url: server.url,
     clientUrl: `${server.url}${server.handler.options.base}${ROUTES.client}`,
     events: held.events!,
-    publish: (event, data) => void server.publish(event, data),
     logger,
     release() {
       if (released)
