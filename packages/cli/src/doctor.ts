@@ -10,7 +10,7 @@ import { request as httpsRequest } from 'node:https'
 import path from 'node:path'
 import process from 'node:process'
 import { connect as tlsConnect } from 'node:tls'
-import { DEFAULT_BASE, fileToUrlPath, globBase, listWatchedFiles, ROUTES } from '@live-assets/core'
+import { DEFAULT_BASE, fileToUrlPath, globBase, listWatchedFiles, ROUTES, watchMount } from '@live-assets/core'
 import { EXAMPLE } from './args'
 import { unreliableFileSystem } from './filesystems'
 import { processOutput } from './logger'
@@ -248,8 +248,8 @@ async function checkLinkedSheets(html: string, pageUrl: string, options: CliOpti
     .map(href => new URL(href, pageUrl).pathname)
   if (links.length === 0)
     return say('warning', `the page links no stylesheet with <link rel="stylesheet">: live-assets swaps linked sheets (and what they @import).`)
-  const root = path.resolve(cwd, options.root ?? globBase(options.watch[0], cwd))
-  const watched = (await listWatchedFiles(options.watch, cwd)).map(file => fileToUrlPath(file, root, options.urlBase))
+  const { root, urlBase } = watchMount({ paths: options.watch, root: options.root, urlBase: options.urlBase }, cwd)
+  const watched = (await listWatchedFiles(options.watch, cwd)).map(file => fileToUrlPath(file, root, urlBase))
   const name = (urlPath: string): string => urlPath.slice(urlPath.lastIndexOf('/') + 1)
   const names = new Set(watched.map(name))
   const missing = links.filter(link => !names.has(name(link)))

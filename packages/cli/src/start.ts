@@ -4,7 +4,7 @@ import type { CliLogger, CliOutput } from './logger'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import process from 'node:process'
-import { createLiveServer, globBase, ROUTES } from '@live-assets/core'
+import { createLiveServer, globBase, ROUTES, watchMount } from '@live-assets/core'
 import { unreliableFileSystem } from './filesystems'
 import { createCliLogger, processOutput } from './logger'
 
@@ -84,7 +84,7 @@ export function toServerOptions(options: CliOptions, cwd: string, logger: CliLog
       // Core reports only files it watches: --reload globs must be watched too.
       paths: [...options.watch, ...reload],
       cwd,
-      root: path.resolve(cwd, options.root ?? globBase(options.watch[0] ?? reload[0], cwd)),
+      root: watchMount({ paths: [...options.watch, ...reload], root: options.root }, cwd).root,
       urlBase: options.urlBase,
       reload,
       debounceMs: options.debounceMs,
