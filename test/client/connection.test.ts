@@ -145,7 +145,7 @@ describe('the connection', () => {
     await live.waitForEvents('disconnect', 1)
     await expect.poll(() => site.handler.broadcaster.stats().subscribers).toBe(0)
     await site.write('css/other.css', '#o { color: rgb(0, 0, 66); }')
-    const missed = site.publish('reloadCSS', { files: ['/css/other.css'] })
+    const missed = await site.publish('reloadCSS', { files: ['/css/other.css'] })
     await expect.poll(() => reconnects.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1)
     expect(await live.events('after-swap')).toEqual([])
     hold = false

@@ -70,7 +70,7 @@ describe('delivery to a real page', () => {
     const ids: string[] = []
     for (const [i, name] of SHEETS.entries()) {
       await site.write(`css/${name}.css`, `#${name} { color: rgb(${i + 1}, 1, 1); }`)
-      ids.push(site.publish('reloadCSS', { files: [`/css/${name}.css`] }))
+      ids.push(await site.publish('reloadCSS', { files: [`/css/${name}.css`] }))
     }
     await expect.poll(() => away.refused(), { timeout: 10_000 }).toBeGreaterThanOrEqual(1)
     expect(await live.events('after-swap')).toEqual([])

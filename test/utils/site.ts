@@ -34,7 +34,7 @@ export interface Site {
   /** The handler answering `/__live_assets/*` right now (a restart replaces it). */
   readonly handler: Handler
   /** Publishes through the current handler. */
-  publish: (event: string, data?: unknown) => string
+  publish: (event: string, data?: unknown) => Promise<string>
   /** Cross-origin mode: stops the live server, keeping the page server up. */
   stopLive: () => Promise<void>
   /** Cross-origin mode: starts a new live server (a new epoch) on the same port. */

@@ -1,9 +1,10 @@
 import type { HelloPayload, Publish, PublishOptions, ReloadCSSPayload, Stats } from '@live-assets/protocol'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Bus, BusConnection, BusEntry, BusState, FileVersion } from './bus'
 import type { Logger } from './logger'
 import { Buffer } from 'node:buffer'
-import { randomBytes } from 'node:crypto'
 import { EVENTS, formatEventId } from '@live-assets/protocol'
+import { memoryBus, parseEventId } from './bus'
 import { encodeMessage, encodeRetry, STREAM_HEADERS } from './sse'
 
 export interface BroadcasterOptions {
@@ -15,44 +16,101 @@ export interface BroadcasterOptions {
   maxSubscribers: number
   version: string
   logger: Logger
+  /** Where events get their ids and are kept for resumes. @default memoryBus() */
+  bus?: Bus
+  /** When the bus cannot be reached at start, `ready` rejects instead of the broadcaster falling back to memory. */
+  requireBus?: boolean
 }
 
 export interface Broadcaster {
-  /** Changes on every start; event ids are `<epoch>-<seq>`. */
+  /** Changes on every start of the log; event ids are `<epoch>-<seq>`. */
   readonly epoch: string
   /**
-   * Sends a named event with JSON data to every subscriber; returns its id. It alone keeps the state a page joins
-   * into: the pending build error, set by `error` and resolved by `clearError` (or by a `reloadCSS`, which is then
-   * preceded by a `clearError` of its own).
+   * Sends a named event with JSON data to every subscriber, through the bus, and resolves with its id (a rejection is
+   * also said in the terminal, so a caller may leave it). The broadcaster alone keeps the state a page joins into:
+   * the pending build error, set by `error` and resolved by `clearError` (or by a `reloadCSS`, which is then preceded
+   * by a `clearError` of its own).
    */
   publish: Publish
   /** Turns a request into a stream. `lastEventId` comes from the header or the query. */
   subscribe: (req: IncomingMessage, res: ServerResponse, lastEventId?: string) => void
+  /** Of the given file versions, those this process publishes: all of them, unless the bus is shared. */
+  claim: (versions: ReadonlyMap<string, FileVersion>) => Promise<Set<string>>
+  /** Resolves once the bus is open (or, unless `requireBus`, replaced by memory after a warning). */
+  readonly ready: Promise<void>
   stats: () => Stats
-  /** Ends every stream and stops the heartbeat; safe to call twice. */
-  close: () => void
+  /** Ends every stream, stops the heartbeat and leaves the bus; safe to call twice. */
+  close: () => Promise<void>
 }
 
-interface RingEntry {
+/** An event as delivered: its place in the log and its bytes, encoded once for every stream. */
+interface Delivered {
   seq: number
   bytes: Buffer
 }
 
-/** Longest id we accept back; anything longer or odd-shaped is treated as unknown and never echoed. */
-const EVENT_ID = /^([0-9a-z]{1,24})-(\d{1,15})$/
+/**
+ * A stream between its headers and its place among the live ones: its catch-up is being read from the bus. Events
+ * delivered meanwhile wait in `queued`; once written, the catch-up reached `after`, and a process whose log reader is
+ * behind the page (a page that moved from another process) skips events up to it.
+ */
+interface Joining {
+  lastEventId: string | undefined
+  queued?: Delivered[]
+  after: number
+}
 
 export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
-  const epoch = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
   const startedAt = Date.now()
+  const bus = options.bus ?? memoryBus()
   const subscribers = new Set<ServerResponse>()
-  const ring: RingEntry[] = []
+  const joining = new Map<ServerResponse, Joining>()
+  let connection: BusConnection | undefined
+  let epoch = ''
+  /** The newest sequence number delivered here. */
   let seq = 0
   let closed = false
   let peakSubscribers = 0
   let eventsPublished = 0
   const dropped = { backpressure: 0, full: 0 }
   /** The last unresolved build error, sent again after every `hello`: a page hides its overlay on each one. */
-  let pendingError: RingEntry | undefined
+  let pendingError: Delivered | undefined
+
+  const listener = {
+    entry: deliver,
+    reset(state: BusState) {
+      options.logger.warn(`the event log at ${bus.name} started anew (epoch ${state.epoch}); open pages reconnect and refresh every stylesheet once.`)
+      join(state)
+      // Their ids are of the old log: reconnecting, they get one full refresh.
+      endAll()
+    },
+  }
+
+  function join(state: BusState): void {
+    epoch = state.epoch
+    seq = 0
+    pendingError = undefined
+    for (const entry of state.entries)
+      remember(entry, encode(entry))
+  }
+
+  const ready = bus.open(listener, { replay: options.replay, logger: options.logger })
+    .catch(async (error: Error) => {
+      if (options.requireBus)
+        throw error
+      options.logger.warn(`${error.message.replace(/^\[live-assets\] /, '')} Until this process restarts with the bus reachable, its events reach only its own pages.`)
+      return memoryBus().open(listener, { replay: options.replay, logger: options.logger })
+    })
+    .then((opened) => {
+      connection = opened
+      join(opened.state)
+      if (closed)
+        return void opened.close()
+      for (const [res, joiner] of joining)
+        void catchUp(res, joiner)
+    })
+  // A rejection is the caller's to handle (`requireBus`); without a caller it must not end the process.
+  ready.catch(() => {})
 
   const heartbeat = setInterval(() => {
     if (subscribers.size)
@@ -60,8 +118,40 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   }, options.heartbeatMs)
   heartbeat.unref()
 
-  function currentId(): string {
-    return formatEventId(epoch, seq)
+  function encode(entry: BusEntry): Buffer {
+    return Buffer.from(encodeMessage({ id: entry.id, event: entry.event, data: entry.data }))
+  }
+
+  /** Keeps what a late page must see. */
+  function remember(entry: BusEntry, bytes: Buffer): void {
+    seq = entry.seq
+    if (entry.event === EVENTS.error)
+      pendingError = { seq: entry.seq, bytes }
+    else if (entry.event === EVENTS.clearError)
+      pendingError = undefined
+  }
+
+  function deliver(entry: BusEntry): void {
+    const delivered = { seq: entry.seq, bytes: encode(entry) }
+    remember(entry, delivered.bytes)
+    eventsPublished++
+    if (closed)
+      return
+    broadcast(delivered.bytes)
+    for (const [res, joiner] of joining) {
+      if (joiner.queued)
+        joiner.queued.push(delivered)
+      else if (delivered.seq > joiner.after)
+        goLive(res, delivered.bytes)
+    }
+  }
+
+  function endAll(): void {
+    const open = [...subscribers, ...joining.keys()]
+    subscribers.clear()
+    joining.clear()
+    for (const res of open)
+      res.end()
   }
 
   function hello(id: string): string {
@@ -72,6 +162,7 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   /** One listener for every stream, instead of a closure per stream. */
   function unsubscribe(this: ServerResponse): void {
     subscribers.delete(this)
+    joining.delete(this)
   }
 
   function write(res: ServerResponse, bytes: Buffer | string): void {
@@ -83,6 +174,7 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     if (unsent > options.maxBufferedBytes) {
       dropped.backpressure++
       subscribers.delete(res)
+      joining.delete(res)
       options.logger.warn(`dropped a client that stopped reading (${unsent} bytes unsent); it will reconnect and catch up.`)
       res.destroy()
     }
@@ -93,61 +185,77 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
       write(res, bytes)
   }
 
-  /** What a (re)connecting client must receive before live events: replay, or one full refresh. */
-  function catchUp(lastEventId: string | undefined): string {
-    const error = pendingError?.bytes.toString() ?? ''
-    if (lastEventId === undefined)
-      return hello(currentId()) + error
-    const match = EVENT_ID.exec(lastEventId)
-    const lastSeq = match && match[1] === epoch ? Number(match[2]) : -1
-    const oldest = ring.length ? ring[0].seq : seq + 1
-    if (lastSeq >= 0 && lastSeq <= seq && lastSeq >= oldest - 1) {
-      // An error published after lastSeq is in the replay.
-      let out = hello(formatEventId(epoch, lastSeq)) + (pendingError && pendingError.seq <= lastSeq ? error : '')
-      for (const entry of ring) {
-        if (entry.seq > lastSeq)
-          out += entry.bytes.toString()
-      }
-      return out
-    }
-    // Unknown, expired or from another epoch: resuming would be silently stale.
-    const refresh: ReloadCSSPayload = { files: [] }
-    return hello(currentId())
-      + encodeMessage({ id: currentId(), event: EVENTS.reloadCSS, data: refresh })
-      + error
+  function goLive(res: ServerResponse, bytes?: Buffer): void {
+    joining.delete(res)
+    subscribers.add(res)
+    if (bytes)
+      write(res, bytes)
   }
 
-  function send(event: string, data: unknown): string {
-    const id = formatEventId(epoch, ++seq)
-    const bytes = Buffer.from(encodeMessage({ id, event, data: data ?? {} }))
-    if (options.replay > 0) {
-      ring.push({ seq, bytes })
-      if (ring.length > options.replay)
-        ring.shift()
+  /** What a (re)connecting page must receive before live events: what it missed, or one full refresh. */
+  async function catchUp(res: ServerResponse, joiner: Joining): Promise<void> {
+    const { lastEventId } = joiner
+    let text: string
+    let after = seq
+    const entries = lastEventId === undefined || !connection ? undefined : await connection.since(lastEventId).catch(() => undefined)
+    if (!joining.has(res) || !connection)
+      return
+    const error = pendingError?.bytes.toString() ?? ''
+    if (lastEventId === undefined) {
+      text = hello(formatEventId(epoch, seq)) + error
     }
-    if (event === EVENTS.error)
-      pendingError = { seq, bytes }
-    else if (event === EVENTS.clearError)
-      pendingError = undefined
-    eventsPublished++
-    if (!closed)
-      broadcast(bytes)
+    else if (entries) {
+      // An error published after the page's id is among the entries.
+      const from = parseEventId(lastEventId)!.seq
+      after = Math.max(from, entries.at(-1)?.seq ?? 0)
+      text = hello(lastEventId) + (pendingError && pendingError.seq <= from ? error : '')
+      for (const entry of entries)
+        text += encode(entry).toString()
+    }
+    else {
+      // Unknown, expired or from another log: resuming would be silently stale.
+      const refresh: ReloadCSSPayload = { files: [] }
+      const id = formatEventId(epoch, seq)
+      text = hello(id) + encodeMessage({ id, event: EVENTS.reloadCSS, data: refresh }) + error
+    }
+    write(res, encodeRetry(options.retryMs) + text)
+    for (const delivered of joiner.queued ?? []) {
+      if (delivered.seq > after && joining.has(res))
+        write(res, delivered.bytes)
+      after = Math.max(after, delivered.seq)
+    }
+    joiner.queued = undefined
+    joiner.after = after
+    if (seq >= after && joining.has(res))
+      goLive(res)
+  }
+
+  function publish(event: string, data?: unknown, { resolvesError = true }: PublishOptions = {}): Promise<string> {
+    const append = (name: string, payload: unknown): Promise<string> =>
+      connection ? connection.append(name, JSON.stringify(payload ?? {})) : ready.then(() => append(name, payload))
+    const clears = event === EVENTS.reloadCSS && pendingError && resolvesError
+    const id = clears ? append(EVENTS.clearError, {}).then(() => append(event, data)) : append(event, data)
+    id.catch(error => options.logger.error(`could not publish ${event}: ${(error as Error).message}`))
     return id
   }
 
-  function publish(event: string, data?: unknown, { resolvesError = true }: PublishOptions = {}): string {
-    if (event === EVENTS.reloadCSS && pendingError && resolvesError)
-      send(EVENTS.clearError, {})
-    return send(event, data)
-  }
-
   return {
-    epoch,
+    get epoch() {
+      return epoch
+    },
 
     publish: publish as Publish,
 
+    ready,
+
+    async claim(versions) {
+      await ready
+      return connection?.claim ? connection.claim(versions) : new Set(versions.keys())
+    },
+
     subscribe(req, res, lastEventId) {
-      if (closed || subscribers.size >= options.maxSubscribers) {
+      const open = subscribers.size + joining.size
+      if (closed || open >= options.maxSubscribers) {
         if (!closed)
           dropped.full++
         res.writeHead(503, { 'Retry-After': '5', 'Content-Type': 'text/plain; charset=utf-8' })
@@ -164,32 +272,34 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
       // Headers sent on their own are written as one string, which V8 then flattens in place; sent with the first
       // chunk, node:http keeps its header string for the life of the stream as ~25 joined pieces (~0.5 KiB more).
       res.flushHeaders()
-      subscribers.add(res)
-      peakSubscribers = Math.max(peakSubscribers, subscribers.size)
+      peakSubscribers = Math.max(peakSubscribers, open + 1)
       res.on('close', unsubscribe)
-      write(res, encodeRetry(options.retryMs) + catchUp(lastEventId))
+      const joiner: Joining = { lastEventId, queued: [], after: 0 }
+      joining.set(res, joiner)
+      if (connection)
+        void catchUp(res, joiner)
     },
 
     stats() {
       return {
-        subscribers: subscribers.size,
+        subscribers: subscribers.size + joining.size,
         peakSubscribers,
         eventsPublished,
         dropped: { ...dropped },
         uptimeMs: Date.now() - startedAt,
         epoch,
         version: options.version,
+        bus: connection?.stats() ?? { name: bus.name, connected: false, lastId: '' },
       }
     },
 
-    close() {
+    async close() {
       if (closed)
         return
       closed = true
       clearInterval(heartbeat)
-      for (const res of subscribers)
-        res.end()
-      subscribers.clear()
+      endAll()
+      await connection?.close()
     },
   }
 }

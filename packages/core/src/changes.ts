@@ -15,8 +15,9 @@ export interface ChangeCollectorOptions {
    * Absolute paths whose content changed (or that were deleted), sorted. Never called with an empty list.
    * `contents` holds the bytes that were hashed, for each of them that exists: a consumer that needs them (the
    * stylesheet check) does not read the file again, and checks exactly the version that was found changed.
+   * `hashes` holds the content hash of each of them that exists.
    */
-  onChange: (files: string[], contents: ReadonlyMap<string, Buffer>) => void
+  onChange: (files: string[], contents: ReadonlyMap<string, Buffer>, hashes: ReadonlyMap<string, string>) => void
   /** A file could not be read for a reason other than being gone (with `file`), or `onChange` threw (without). */
   onError: (error: Error, file?: string) => void
 }
@@ -117,6 +118,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     const read = await readAll(files)
     const changed: string[] = []
     const contents = new Map<string, Buffer>()
+    const changedHashes = new Map<string, string>()
     files.forEach((file, i) => {
       const { hash, content } = read[i]!
       // Read at once, a file just truncated for rewriting looks empty: read it again shortly.
@@ -129,6 +131,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       emptyReads.delete(file)
       if (hashes.get(file) !== hash) {
         changed.push(file)
+        if (hash !== undefined)
+          changedHashes.set(file, hash)
         // An empty read may still be a writer caught between its truncate and its write (past the retries above):
         // it is not handed on, so a consumer reads what is on disk by the time it looks.
         if (content?.length)
@@ -140,7 +144,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
         hashes.set(file, hash)
     })
     if (!closed && changed.length)
-      options.onChange(changed.sort(), contents)
+      options.onChange(changed.sort(), contents, changedHashes)
   }
 
   function collect(file: string, leading: boolean): void {

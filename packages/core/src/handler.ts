@@ -20,8 +20,10 @@ export interface Handler {
   readonly broadcaster: Broadcaster
   /** Sends a named event with JSON data to every open page; returns its id. See {@link Broadcaster.publish}. */
   publish: Publish
-  /** Ends every stream and stops timers; safe to call twice. */
-  close: () => void
+  /** Resolves once the event bus is open; see {@link Broadcaster.ready}. */
+  readonly ready: Promise<void>
+  /** Ends every stream, stops timers and leaves the bus; safe to call twice. */
+  close: () => Promise<void>
 }
 
 /** Names a published event may have: one short word, so it can never smuggle a line into the stream. */
@@ -163,13 +165,20 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
     const event = body?.event
     if (typeof event !== 'string' || !EVENT_NAME.test(event) || RESERVED_EVENTS.has(event))
       return reply(res, 400, `publish needs "event": a name of letters, digits, _ : . or - other than hello and ping; got ${JSON.stringify(event)?.slice(0, 80)}.`)
-    const id = broadcaster.publish(event, body.data)
+    let id: string
+    try {
+      id = await broadcaster.publish(event, body.data)
+    }
+    catch (error) {
+      return reply(res, 503, `could not publish: ${(error as Error).message.replace(/^\[live-assets\] /, '')}`)
+    }
     send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify({ id })}\n`)
   }
 
   return Object.assign(handler, {
     options,
     broadcaster,
+    ready: broadcaster.ready,
     publish: broadcaster.publish,
     close: broadcaster.close,
   })

@@ -1,5 +1,7 @@
 export type { Broadcaster, BroadcasterOptions } from './broadcaster'
 export { createBroadcaster } from './broadcaster'
+export type { Bus, BusConnection, BusEntry, BusListener, BusOpenOptions, BusState, FileVersion } from './bus'
+export { memoryBus, newEpoch, parseEventId } from './bus'
 export type { ChangeCollector, ChangeCollectorOptions } from './changes'
 export { createChangeCollector } from './changes'
 export type { FileKind } from './files'

@@ -1,7 +1,9 @@
 import type { FallbackMode } from '@live-assets/protocol'
+import type { Bus } from './bus'
 import type { Logger } from './logger'
 import { randomBytes } from 'node:crypto'
 import { DEFAULT_BASE, DEFAULT_HEARTBEAT_MS } from '@live-assets/protocol'
+import { memoryBus } from './bus'
 import { createConsoleLogger } from './logger'
 
 export interface ClientOptions {
@@ -87,6 +89,18 @@ export interface LiveAssetsOptions {
    * @default console, prefixed with `[live-assets]`
    */
   logger?: Logger
+  /**
+   * Where events get their ids and are kept for resumes: this process's memory, or a log that several processes
+   * share, so that pages on any of them see every event (`redisBus({ url })` of `@live-assets/redis`).
+   * @default memoryBus()
+   */
+  bus?: Bus
+  /**
+   * When the bus cannot be reached at start: `false` serves this process's own pages from memory and says so (a dev
+   * server keeps working); `true` makes `createLiveServer()` reject (the CLI exits).
+   * @default false
+   */
+  requireBus?: boolean
 }
 
 /** What `resolveOptions()` makes of {@link LiveAssetsOptions}: every default filled in, frozen. */
@@ -95,9 +109,11 @@ export interface ResolvedOptions extends ResolvedEndpointOptions {
   /** No `token` was given: the process's random one is used, and printed once. */
   readonly tokenGenerated: boolean
   readonly logger: Logger
+  readonly bus: Bus
+  readonly requireBus: boolean
 }
 
-/** Every option but the token and the logger, validated: what a plugin checks at config time, before any server. */
+/** Every option but the token, the logger and the bus, validated: what a plugin checks at config time, before any server. */
 export interface ResolvedEndpointOptions {
   readonly base: string
   readonly heartbeatMs: number
@@ -111,7 +127,7 @@ export interface ResolvedEndpointOptions {
   readonly client: Readonly<Required<ClientOptions>>
 }
 
-export type EndpointOptions = Omit<LiveAssetsOptions, 'token' | 'logger'>
+export type EndpointOptions = Omit<LiveAssetsOptions, 'token' | 'logger' | 'bus' | 'requireBus'>
 
 const FALLBACKS: FallbackMode[] = ['stylesheets', 'page', 'none']
 
@@ -131,6 +147,8 @@ export function resolveOptions(options: LiveAssetsOptions = {}): ResolvedOptions
     token: options.token ?? (processToken ??= randomBytes(18).toString('base64url')),
     tokenGenerated: options.token === undefined,
     logger: options.logger ?? createConsoleLogger(),
+    bus: options.bus ?? memoryBus(),
+    requireBus: options.requireBus ?? false,
   })
   resolved.add(result)
   return result

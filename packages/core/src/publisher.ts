@@ -1,9 +1,12 @@
 import type { Buffer } from 'node:buffer'
+import type { Broadcaster } from './broadcaster'
+import type { FileVersion } from './bus'
 import type { Handler } from './handler'
 import type { Logger } from './logger'
 import type { Mount } from './mounts'
 import type { ErrorPayload, ReloadAssetsPayload, ReloadCSSPayload, RenamedFile } from './protocol'
 import type { Watcher, WatcherOptions } from './watcher'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { fileKind } from './files'
 import { matcher, urlsOf } from './mounts'
@@ -31,6 +34,8 @@ export interface Publisher {
    * end here.
    */
   changed: (batch: ChangeBatch) => void
+  /** Of these file versions, those this process publishes: see {@link Broadcaster.claim}. */
+  claim: Broadcaster['claim']
 }
 
 /** A logger that may have a `debug` level of its own; without one, debug lines are not shown. */
@@ -86,6 +91,7 @@ export function createPublisher(handler: Handler, logger: PublisherLogger): Publ
         logger.info(`image update: ${images.join(', ')} ${pages()}`)
       publisher.reloadAssets(images)
     },
+    claim: versions => handler.broadcaster.claim(versions),
   }
   return publisher
 }
@@ -117,17 +123,35 @@ export interface FilePublisherOptions {
  * sheet and shows the error until the file parses again; the good ones go out as one `reloadCSS` under every URL
  * their mounts give them, changed images as one `reloadAssets`. A source map changes with its stylesheet, whose swap
  * already brings it: it sends nothing of its own.
- * @returns a function to call with each batch, and with the contents already read of its files (as the change
- * collector gives them; a stylesheet without one is read); batches are handled one after another, so that the check
- * of one is never overtaken by the next save
+ * Where several processes watch the same files over a shared bus, each change is published by the first of them to
+ * claim its version.
+ * @returns a function to call with each batch, and with the contents and hashes already read of its files (as the
+ * change collector gives them; a stylesheet without content is read); batches are handled one after another, so that
+ * the check of one is never overtaken by the next save
  */
-export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload = [], logger }: FilePublisherOptions): (files: string[], contents?: ReadonlyMap<string, Buffer | string>) => void {
+export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload = [], logger }: FilePublisherOptions): (files: string[], contents?: ReadonlyMap<string, Buffer | string>, hashes?: ReadonlyMap<string, string>) => void {
   const isReload = matcher(reload, cwd)
   const relative = (file: string): string => path.relative(cwd, file).replace(/\\/g, '/')
   const urls = (files: string[]): string[] => [...new Set(files.flatMap(file => urlsOf(file, mounts)))].sort()
   let queue = Promise.resolve()
 
-  async function publish(files: string[], contents?: ReadonlyMap<string, Buffer | string>): Promise<void> {
+  const keyOf = (file: string): string => urlsOf(file, mounts)[0] ?? relative(file)
+
+  /** The batch's files that this process publishes. */
+  async function claimed(files: string[], hashes?: ReadonlyMap<string, string>): Promise<string[]> {
+    const versions = new Map(files.map(file => [keyOf(file), versionOf(file, hashes?.get(file))]))
+    const mine = await publisher.claim(versions)
+    const others = files.filter(file => !mine.has(keyOf(file)))
+    if (others.length)
+      logger.debug?.(`${others.map(relative).join(', ')}: already published by another process`)
+    // Another process checks them: an error this one had for them is its to resolve.
+    for (const file of others.filter(file => fileKind(file) === 'stylesheet'))
+      publisher.setError(`stylesheet:${file}`, undefined)
+    return files.filter(file => mine.has(keyOf(file)))
+  }
+
+  async function publish(all: string[], contents?: ReadonlyMap<string, Buffer | string>, hashes?: ReadonlyMap<string, string>): Promise<void> {
+    const files = await claimed(all, hashes)
     const reloads = reload.length ? files.filter(file => fileKind(file) === 'other' && isReload(file)) : []
     if (reloads.length)
       return publisher.changed({ reload: reloads.map(relative) })
@@ -143,8 +167,22 @@ export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload 
     publisher.changed({ css: urls(good), images: urls(files.filter(file => fileKind(file) === 'image')) })
   }
 
-  return (files, contents) => {
-    queue = queue.then(() => publish(files, contents)).catch(error => logger.error(`could not send a change: ${(error as Error).message}`))
+  return (files, contents, hashes) => {
+    queue = queue.then(() => publish(files, contents, hashes)).catch(error => logger.error(`could not send a change: ${(error as Error).message}`))
+  }
+}
+
+/** A file's version as every process that sees it tells it: its mtime and hash (a deletion: its directory's mtime). */
+function versionOf(file: string, hash: string | undefined): FileVersion {
+  try {
+    return { mtimeMs: statSync(file).mtimeMs, digest: hash ?? 'unhashed' }
+  }
+  catch {}
+  try {
+    return { mtimeMs: statSync(path.dirname(file)).mtimeMs, digest: 'gone' }
+  }
+  catch {
+    return { mtimeMs: Date.now(), digest: 'gone' }
   }
 }
 

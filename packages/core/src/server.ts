@@ -73,6 +73,13 @@ export async function createLiveServer(options: LiveServerOptions = {}): Promise
   const { logger } = resolved
   const host = options.host === true ? '0.0.0.0' : options.host ?? '127.0.0.1'
   const handler = createHandler(resolved)
+  try {
+    await handler.ready
+  }
+  catch (error) {
+    await handler.close()
+    throw error
+  }
   const server = createServer((req, res) => handler(req, res))
   // Streams are long-lived: only the header phase of a request is timed.
   server.requestTimeout = 0
@@ -82,7 +89,7 @@ export async function createLiveServer(options: LiveServerOptions = {}): Promise
     port = await listen(server, host, options.port ?? DEFAULT_PORT, options.strictPort ?? true, logger.warn)
   }
   catch (error) {
-    handler.close()
+    await handler.close()
     throw error
   }
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`
@@ -99,8 +106,7 @@ export async function createLiveServer(options: LiveServerOptions = {}): Promise
     publish: handler.publish,
     close() {
       closing ??= (async () => {
-        handler.close()
-        await watcher?.close()
+        await Promise.all([handler.close(), watcher?.close()])
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()

@@ -15,9 +15,10 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }))
 
 /** A Publisher that records what a batch of saved files turned into: errors by their first line, and batches. */
-function recorder(): { publisher: Publisher, events: unknown[] } {
+function recorder(claim: Publisher['claim'] = async versions => new Set(versions.keys())): { publisher: Publisher, events: unknown[] } {
   const events: unknown[] = []
   const publisher: Publisher = {
+    claim,
     reloadCSS: files => void events.push(['reloadCSS', files]),
     reloadAssets: files => void events.push(['reloadAssets', files]),
     setError: (_source, error) => void events.push(['error', error?.message.split('\n')[0]]),
@@ -39,6 +40,26 @@ async function until<T>(check: () => T | undefined, timeout = 5_000): Promise<T>
 }
 
 describe('createFilePublisher', () => {
+  it('publishes only the files whose version it claimed, with their mtime and hash', async () => {
+    const [mine, theirs] = [path.join(dir, 'mine.css'), path.join(dir, 'theirs.css')]
+    await writeFile(mine, '.a { color: red }\n')
+    await writeFile(theirs, '.b { color: red }\n')
+    const asked: unknown[] = []
+    const { publisher, events } = recorder(async (versions) => {
+      asked.push(Object.fromEntries(versions))
+      return new Set(['/mine.css'])
+    })
+    const publish = createFilePublisher(publisher, { mounts: [directoryMount(dir, '/')], cwd: dir, logger: silentLogger })
+    publish([mine, theirs], undefined, new Map([[mine, 'hash-of-mine']]))
+    await until(() => events.find(event => (event as string[])[0] === 'changed'))
+    expect(asked).toEqual([{
+      '/mine.css': { mtimeMs: expect.any(Number), digest: 'hash-of-mine' },
+      '/theirs.css': { mtimeMs: expect.any(Number), digest: 'unhashed' },
+    }])
+    // The other process checks its file: an error this one had for it is resolved here, not published again.
+    expect(events).toEqual([['error', undefined], ['error', undefined], ['changed', { css: ['/mine.css'], images: [] }]])
+  })
+
   it('checks the content it is handed, not the file as it is now, and reads the file when it is handed none', async () => {
     const file = path.join(dir, 'site.css')
     await writeFile(file, '.a { color: red }\n')

@@ -185,6 +185,7 @@ describe('stats', () => {
       uptimeMs: expect.any(Number),
       epoch: app.handler.broadcaster.epoch,
       version: expect.any(String),
+      bus: { name: 'memory', connected: true, lastId: expect.stringMatching(new RegExp(`^${app.handler.broadcaster.epoch}-\\d+$`)) },
     })
   })
 })

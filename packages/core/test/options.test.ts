@@ -61,10 +61,10 @@ describe('resolveOptions', () => {
     generated.close()
   })
 
-  it('checks every option but the token and the logger with resolveEndpointOptions(), without touching either', () => {
+  it('checks every option but the token, the logger and the bus with resolveEndpointOptions(), without touching them', () => {
     const input = Object.freeze({ base: 'live', heartbeatMs: 500, client: Object.freeze({ overlay: false }) })
     const endpoint = resolveEndpointOptions(input)
-    const { token: _token, tokenGenerated: _generated, logger: _logger, ...full } = resolveOptions({ ...input, logger: silentLogger })
+    const { token: _token, tokenGenerated: _generated, logger: _logger, bus: _bus, requireBus: _requireBus, ...full } = resolveOptions({ ...input, logger: silentLogger })
     expect(endpoint).toEqual(full)
     expect(endpoint).toMatchObject({ base: '/live', heartbeatMs: 500, client: { fallback: 'stylesheets', overlay: false, debug: false } })
     expect(endpoint).not.toHaveProperty('token')

@@ -135,12 +135,12 @@ export interface PublishOptions {
 }
 
 /**
- * Sends an event to every open page and returns its id: an event of live-assets with its payload, or one of your own
- * with any JSON data.
+ * Sends an event to every open page and resolves with its id once the event log took it: an event of live-assets
+ * with its payload, or one of your own with any JSON data.
  */
 export interface Publish {
-  <N extends PublishedEventName>(event: N, data: EventPayloads[N], options?: PublishOptions): string
-  <N extends string>(event: CustomEventName<N>, data?: unknown): string
+  <N extends PublishedEventName>(event: N, data: EventPayloads[N], options?: PublishOptions): Promise<string>
+  <N extends string>(event: CustomEventName<N>, data?: unknown): Promise<string>
 }
 
 /** What the client does when a `reloadCSS` matches no stylesheet on the page. */
@@ -179,6 +179,29 @@ export interface Stats {
   uptimeMs: number
   epoch: string
   version: string
+  /** Where events get their ids: this process's memory, or a log shared by several processes. */
+  bus: BusStats
+}
+
+export interface BusStats {
+  /** `memory`, or the shared log's address without credentials, e.g. `redis://127.0.0.1:6379`. */
+  name: string
+  /** Whether the log can be reached now (always `true` in memory). */
+  connected: boolean
+  /** The id of the newest event this process has delivered. */
+  lastId: string
+  /** Shared logs: how long the newest delivered event took from its append to this process, in ms. */
+  lagMs?: number
+  /** Shared logs: the processes that read the log recently, newest first. */
+  nodes?: BusNode[]
+}
+
+export interface BusNode {
+  /** `<hostname>:<pid>` and a random suffix. */
+  id: string
+  /** When it was last seen, in ms since the epoch. */
+  seenAt: number
+  subscribers: number
 }
 
 /** The id of an event: `<epoch>-<seq>`. */

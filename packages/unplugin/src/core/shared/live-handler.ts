@@ -6,7 +6,7 @@ import { createHandler, createPublisher, ROUTES, watchMount, watchMounts } from 
 /** The core handler as a dev server mounts it, with the few events a bundler integration publishes. */
 export interface LiveHandler extends Publisher {
   middleware: Handler
-  close: () => void
+  close: () => Promise<void>
 }
 
 /**
