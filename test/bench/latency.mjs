@@ -20,8 +20,8 @@ const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-q
 
 const now = () => performance.timeOrigin + performance.now()
 
-/** Runs in every document of a measured page, from its first script on. */
-function probeLoop(sentinel) {
+/** Runs in every document of a measured page, from its first script on; reports through `window.__benchReport`. */
+export function probeLoop(sentinel) {
   let last = ''
   let loaded = false
   const loop = () => {
@@ -46,28 +46,26 @@ function probeLoop(sentinel) {
   requestAnimationFrame(loop)
 }
 
-/** A measured page: its reports, and waiting for the first frame of a colour. */
-async function openProbe(browser, url) {
-  const context = await browser.newContext()
-  const page = await context.newPage()
+/**
+ * What a measured page has reported, fed by `handle(report)` whichever way the reports arrive (a Playwright binding
+ * here, a drained queue in engines.mjs), and waiting for the first frame of a colour.
+ */
+export function probeState() {
   const state = { loads: 0, flashes: 0, colors: new Map(), waiters: new Map() }
-  await page.exposeBinding('__benchReport', (_source, report) => {
-    if (report.kind === 'load') {
-      state.loads++
-    }
-    else if (report.kind === 'flash') {
-      state.flashes++
-    }
-    else if (!state.colors.has(report.color)) {
-      state.colors.set(report.color, report.t)
-      state.waiters.get(report.color)?.(report.t)
-    }
-  })
-  await page.addInitScript(probeLoop, SENTINEL)
-  await page.goto(url)
   return {
-    page,
     state,
+    handle(report) {
+      if (report.kind === 'load') {
+        state.loads++
+      }
+      else if (report.kind === 'flash') {
+        state.flashes++
+      }
+      else if (!state.colors.has(report.color)) {
+        state.colors.set(report.color, report.t)
+        state.waiters.get(report.color)?.(report.t)
+      }
+    },
     /** Resolves with the page time of the first frame showing `color`, or undefined after `timeout` ms. */
     frameOf(color, timeout) {
       if (state.colors.has(color))
@@ -84,18 +82,36 @@ async function openProbe(browser, url) {
         })
       })
     },
-    /** Page clock minus Node clock, from the round trip with the smallest delay of a few. */
-    async clockOffset() {
-      let best = { rtt: Infinity, offset: 0 }
-      for (let i = 0; i < 3; i++) {
-        const before = now()
-        const pageTime = await page.evaluate(() => performance.timeOrigin + performance.now())
-        const after = now()
-        if (after - before < best.rtt)
-          best = { rtt: after - before, offset: pageTime - (before + after) / 2 }
-      }
-      return best
-    },
+  }
+}
+
+/** Page clock minus Node clock, from the round trip (`run` of a page function) with the smallest delay of a few. */
+export async function clockOffset(run) {
+  let best = { rtt: Infinity, offset: 0 }
+  for (let i = 0; i < 3; i++) {
+    const before = now()
+    const pageTime = await run(() => performance.timeOrigin + performance.now())
+    const after = now()
+    if (after - before < best.rtt)
+      best = { rtt: after - before, offset: pageTime - (before + after) / 2 }
+  }
+  return best
+}
+
+/** A measured page in a Playwright browser: the probe loop from an init script, its reports through a binding. */
+async function openProbe(browser, url) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const probe = probeState()
+  await page.exposeBinding('__benchReport', (_source, report) => probe.handle(report))
+  await page.addInitScript(probeLoop, SENTINEL)
+  await page.goto(url)
+  /** @type {(fn: Function, arg?: unknown) => Promise<any>} */
+  const run = (fn, arg) => page.evaluate(fn, arg)
+  return {
+    ...probe,
+    run,
+    clockOffset: () => clockOffset(run),
     close: () => context.close(),
   }
 }
@@ -114,7 +130,7 @@ function shuffle(items) {
  */
 async function controls(probe) {
   const flashesBefore = probe.state.flashes
-  await probe.page.evaluate(() => new Promise((resolve) => {
+  await probe.run(() => new Promise((resolve) => {
     const sheets = [...document.querySelectorAll('link[rel="stylesheet"], style')].map(node => ({ node, parent: node.parentNode, next: node.nextSibling }))
     for (const { node } of sheets)
       node.remove()
@@ -126,29 +142,34 @@ async function controls(probe) {
   }))
   await sleep(300)
   const loadsBefore = probe.state.loads
-  await probe.page.evaluate(() => location.reload())
+  // From a timer, so that the call that asks for it returns before the document goes away.
+  await probe.run(() => void setTimeout(() => location.reload()))
   const deadline = Date.now() + 10_000
   while (probe.state.loads === loadsBefore && Date.now() < deadline)
     await sleep(20)
   return { flashDetected: probe.state.flashes > flashesBefore, reloadDetected: probe.state.loads > loadsBefore }
 }
 
+/** How every group is measured: warm-up edits per member, pause between a restyle and the next write, give-up time. */
+export const EDITS = { warmup: 3, gap: [150, 450], timeout: 10_000 }
+
 /**
- * Measures the systems of one group together: `warmup` edits each, then `edits` each, interleaved in random order,
- * with a random pause of `gap` ms between one restyle and the next write.
+ * Measures the members of one group together: `warmup` edits each, then `edits` each, interleaved in random order,
+ * with a random pause of `gap` ms between one restyle and the next write. A member is a system of systems.mjs with
+ * `open(url)`, which opens its page with the probe loop running and returns a probe (probeState() with `run`,
+ * `clockOffset` and `close`).
  */
-async function measureGroup(browser, group, { edits, warmup, gap, timeout, log }) {
+export async function measureGroup(group, members, { edits, warmup, gap, timeout, log }) {
   const running = []
   try {
-    for (const name of group.systems) {
-      const system = SYSTEMS[name]
+    for (const system of members) {
       const startedAt = now()
       const server = await system.start()
       log(`  ${system.label}: started in ${Math.round(now() - startedAt)} ms at ${server.url}`)
       running.push({ system, server, probe: undefined, n: 0, samples: [], missed: 0 })
     }
     for (const run of running) {
-      run.probe = await openProbe(browser, run.server.url)
+      run.probe = await run.system.open(run.server.url)
       if (await run.probe.frameOf(probeColor(0), 30_000) === undefined)
         throw new Error(`${run.system.label}: the page never showed its first colour`)
     }
@@ -213,7 +234,7 @@ async function measureGroup(browser, group, { edits, warmup, gap, timeout, log }
 }
 
 /** The whole latency section: one Chromium, every group in turn. */
-export async function measureLatency({ edits = 30, warmup = 3, gap = [150, 450], timeout = 10_000, groups = GROUPS, log = console.log } = {}) {
+export async function measureLatency({ edits = 30, warmup = EDITS.warmup, gap = EDITS.gap, timeout = EDITS.timeout, groups = GROUPS, log = console.log } = {}) {
   if (!existsSync(CHROME_PATH))
     throw new Error(`[live-assets] Chromium not found at ${CHROME_PATH}: install it (apt-get install -y chromium) or set CHROME_PATH.`)
   const browser = await chromium.launch({ executablePath: CHROME_PATH, args: CHROME_ARGS })
@@ -221,7 +242,8 @@ export async function measureLatency({ edits = 30, warmup = 3, gap = [150, 450],
   try {
     for (const group of groups) {
       log(`latency: ${group.name}`)
-      const measured = await measureGroup(browser, group, { edits, warmup, gap, timeout, log })
+      const members = group.systems.map(name => ({ ...SYSTEMS[name], open: url => openProbe(browser, url) }))
+      const measured = await measureGroup(group, members, { edits, warmup, gap, timeout, log })
       const peer = measured.find(r => r.name === group.peer)
       for (const result of measured) {
         result.ratio = peer && peer.median ? result.median / peer.median : undefined

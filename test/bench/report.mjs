@@ -7,6 +7,12 @@ const yes = ok => (ok ? 'met' : '**missed**')
 /** One frame at 60 Hz: the resolution of a latency that ends at an animation frame. */
 const FRAME = 1000 / 60
 
+/** A Markdown table. */
+export function table(headers, rows) {
+  const line = cells => `| ${cells.join(' | ')} |`
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n')
+}
+
 /** A bound made of other systems of the run: one system's median latency plus another's median rebuild. */
 function boundOf(r, byName) {
   return (byName[r.bound.swap]?.median ?? Number.NaN) + (byName[r.bound.rebuild]?.rebuild?.median ?? Number.NaN)
@@ -56,6 +62,56 @@ export function fanoutTargets(rows) {
     out.push([`p99 ≤ 0.5x webpack-hot-middleware at ${n.toLocaleString('en')}`, `${ms(ours.p99)} vs ${ms(peer.p99)} = ${x(ours.p99 / peer.p99)}`, yes(ours.p99 / peer.p99 <= 0.5)])
     out.push([`RSS per connection ≤ 0.5x webpack-hot-middleware at ${n.toLocaleString('en')}`, `${(ours.rssPerConnection / 1024).toFixed(2)} vs ${(peer.rssPerConnection / 1024).toFixed(2)} KiB = ${x(ours.rssPerConnection / peer.rssPerConnection)}`, yes(ours.rssPerConnection / peer.rssPerConnection <= 0.5)])
   }
+  return out
+}
+
+/** The CLI path in Chromium, Firefox and WebKit: method, results and what each engine's figures can and cannot say. */
+export function enginesSection({ results }) {
+  const perEngine = Math.max(...results.map(r => r.count + r.missed))
+  const by = Object.fromEntries(results.map(r => [r.name, r]))
+  const step = r => (r.clock ? `${r.clock.step < 0.5 ? r.clock.step.toFixed(2) : r.clock.step.toFixed(1)} ms` : '-')
+  const frame = r => (r.clock ? `${r.clock.frame.toFixed(1)} ms` : '-')
+  const out = ['## 4. Save → restyle in Chromium, Firefox and WebKit (CLI path)', '']
+  out.push('### Method', '')
+  out.push(
+    `- The system is section 1's CLI row: the backend playground's page server with the \`live-assets\` CLI beside it, one pair (and one temp project) per engine, the same page and stylesheet edits. The engines are ${results.map(r => `\`${r.label}\``).join(', ')}, launched by the e2e tests' own driver (\`test/utils/engines.ts\`, loaded through Vite's \`runnerImport()\`): headless Chromium through playwright-core, headless Firefox ESR through puppeteer-core over WebDriver BiDi, and WebKitGTK's MiniBrowser through WebKitWebDriver under \`xvfb-run\`.`,
+    '- Measured as section 1 measures: the same `requestAnimationFrame` probe loop (the first frame showing each new `#probe` colour, every frame without the `#sentinel` rule, every document load), the same clock offset from the fastest of three round trips before each edit, the same `performance.timeOrigin + performance.now()` in Node just before `writeFile()`, and the same group loop (`measureGroup()` in `test/bench/latency.mjs`).',
+    `- Per engine: 3 warm-up edits, then ${perEngine} measured edits; all edits of all three engines (warm-ups first) are shuffled into one random order, with a random pause of 150-450 ms after each restyle, so background load on this shared machine falls on the three alike. An edit that shows no restyle within 10 s counts as **missed**.`,
+    '- **What differs from section 1:** Firefox over BiDi and WebKit over classic WebDriver have no binding a page can call, so the probe loop is installed into the page after load (in all three engines, Chromium included, so that they are measured alike), its reports wait in a queue in the page, and the bench drains the queue every 25 ms. Each report carries the page time of its frame, so the drain decides when Node learns of a frame, not the latency it records; the drain calls do add a little work to each page. A reload cannot be caught by an init script here: a drain that finds no queue is a new document, counted as a reload, and the probe is installed again.',
+    '- **Positive controls** on every page after its measurement, as in section 1: all stylesheets removed for two frames must count as a flash, and one `location.reload()` as a reload.',
+    '',
+  )
+  out.push('### Results (ms)', '')
+  out.push(table(
+    ['engine', 'n', 'min', 'median', 'p95', 'max', 'median vs Chromium', 'p95 vs Chromium', 'reloads', 'flash frames', 'missed', 'controls (flash / reload detected)'],
+    results.map(r => [r.label, r.count, ms(r.min), ms(r.median), ms(r.p95), ms(r.max), r.name === 'chromium' ? 'reference' : x(r.ratio), r.name === 'chromium' ? 'reference' : x(r.p95Ratio), r.reloads, r.flashes, r.missed, `${r.control.flashDetected ? 'yes' : 'NO'} / ${r.control.reloadDetected ? 'yes' : 'NO'}`]),
+  ), '')
+  out.push('### Where the time goes, and the clocks (ms)', '')
+  out.push(
+    '- **write → client event** and **client event → frame** split each sample at the client\'s `live-assets:before-swap` event, which the probe records too: before it, the CLI\'s watcher, the publish and the stream into the page; after it, the stylesheet fetch, its load and the restyled frame. The second part is read on the page clock alone, so no clock offset enters it.',
+    '- **one offset for the run**: the same samples corrected by one offset, the estimate with the smallest round trip of the run, instead of the estimate taken before each edit. Both clocks run from the machine\'s monotonic clock, so the true offset does not change within a document; where the two columns differ, a slow round trip moved a sample.',
+    '',
+  )
+  out.push(table(
+    ['engine', 'write → client event (median)', 'client event → frame (median / p95)', 'one offset for the run (median / p95)', '`performance.now()` step', 'frame interval (median)', 'clock round trip (median / max)'],
+    results.map(r => [r.label, ms(r.toSwap?.median), `${ms(r.swapToFrame?.median)} / ${ms(r.swapToFrame?.p95)}`, `${ms(r.oneOffset?.median)} / ${ms(r.oneOffset?.p95)}`, step(r), frame(r), `${ms(r.offsetRtt?.median)} / ${ms(r.offsetRtt?.max)}`]),
+  ), '')
+  const spread = values => Math.max(...values) - Math.min(...values)
+  const before = results.map(r => r.toSwap?.median ?? Number.NaN)
+  const after = results.map(r => r.swapToFrame?.median ?? Number.NaN)
+  out.push('### How far these figures can be read', '')
+  out.push(
+    `- **Where the engines differ.** Before the client event the path is the same code in all three (the CLI's watcher, its publish, the stream into the page): ${results.map(r => `${ms(r.toSwap?.median)} in ${r.name}`).join(', ')}. After it: ${results.map(r => `${ms(r.swapToFrame?.median)} in ${r.name}`).join(', ')}. ${spread(after) > spread(before) ? 'So most of the difference between the engines is in the engine\'s own part: fetching and applying the new sheet and the frame that shows it.' : 'So most of the difference between the engines is before the page: in how each engine\'s stream (or worker) hands the event on.'}`,
+    `- **Frames.** Every latency ends at an animation frame: the frame interval measured in each page (median of 30 frames) was ${results.map(r => `${frame(r)} in ${r.name}`).join(', ')}. In one run, a difference smaller than a frame can come from the phase of the edits against each engine's frame clock alone: read the medians to about a frame, and a smaller difference as real only where it comes back run after run (the split above says where it lies).`,
+    `- **Timer resolution.** The smallest step of \`performance.now()\` seen in the page: ${results.map(r => `${step(r)} in ${r.name}`).join(', ')}. Browsers coarsen this clock against timing attacks, and a page that is not cross-origin isolated, as this one, gets the coarser clock where an engine has two; so a Firefox or WebKit sample, and the clock offset it is corrected by, is good to about a millisecond, well under a frame.`,
+    `- **Clock offset through each driver.** The offset between the page clock and Node's is read through the driver: the Chrome DevTools Protocol for Chromium, BiDi for Firefox, and for WebKit two WebDriver HTTP requests per call (the driver switches to the tab's window, then runs the script), so its round trip is the longest (median ${ms(by.webkit?.offsetRtt?.median)}; Chromium ${ms(by.chromium?.offsetRtt?.median)}, Firefox ${ms(by.firefox?.offsetRtt?.median)}). The estimate takes the page time to be at the middle of the round trip, so it can be off by up to half of it, and for WebKit it leans late (the script runs in the second request): its latencies may read up to about ${ms((by.webkit?.offsetRtt?.median ?? Number.NaN) / 2)} short. The "one offset for the run" column shows what the per-edit estimates did to the figures.`,
+    '- **WebKit is MiniBrowser under Xvfb, not Safari.** MiniBrowser is WebKitGTK\'s small test browser, the one the e2e tests drive through WebKitWebDriver; it runs in a real window on a virtual X server (`xvfb-run`), with software rendering (no GPU) and no window manager or desktop compositor, so its frame rate is whatever WebKitGTK gives a window on that display (the frame interval above). Safari on macOS shares the engine (style, CSSOM, `<link>` loading) but not the network stack (libsoup here, Apple\'s loader there) nor the display link, so these figures speak for WebKit\'s part of the path, not for Safari\'s absolute times.',
+    '- **Firefox is headless ESR**, the release Debian ships, in which the e2e tests run the same client; headless, it has no display to pace its frames, so their rate is its own (the frame interval above).',
+    '- **Read the ratios within this run.** Each engine has its own backend and CLI, so the three share the machine\'s load, not each other\'s servers; the Chromium row here measures the same path as section 1\'s CLI row, through the drained queue instead of a binding.',
+    '',
+  )
+  for (const r of results.filter(r => r.reloads || r.flashes || r.missed || !r.control.flashDetected || !r.control.reloadDetected))
+    out.push(`- **${r.label}: ${r.reloads} reloads, ${r.flashes} flash frames, ${r.missed} missed edits, controls ${r.control.flashDetected ? 'yes' : 'NO'} / ${r.control.reloadDetected ? 'yes' : 'NO'}.** See the run log; this needs investigating before the next release.`, '')
   return out
 }
 
