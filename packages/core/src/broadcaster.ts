@@ -78,8 +78,8 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
 
   const listener = {
     entry: deliver,
-    reset(state: BusState) {
-      options.logger.warn(`the event log at ${bus.name} started anew (epoch ${state.epoch}); open pages reconnect and refresh every stylesheet once.`)
+    reset(state: BusState, reason: string) {
+      options.logger.warn(`${reason}: open pages reconnect, and get what they missed or refresh every stylesheet once.`)
       join(state)
       // Their ids are of the old log: reconnecting, they get one full refresh.
       endAll()
@@ -94,12 +94,13 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
       remember(entry, encode(entry))
   }
 
-  const ready = bus.open(listener, { replay: options.replay, logger: options.logger })
+  const openOptions = { replay: options.replay, logger: options.logger, subscribers: () => subscribers.size + joining.size }
+  const ready = bus.open(listener, openOptions)
     .catch(async (error: Error) => {
       if (options.requireBus)
         throw error
       options.logger.warn(`${error.message.replace(/^\[live-assets\] /, '')} Until this process restarts with the bus reachable, its events reach only its own pages.`)
-      return memoryBus().open(listener, { replay: options.replay, logger: options.logger })
+      return memoryBus().open(listener, openOptions)
     })
     .then((opened) => {
       connection = opened

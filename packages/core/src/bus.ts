@@ -25,14 +25,19 @@ export interface BusState {
 export interface BusListener {
   /** An entry appended by any process, in log order, each once. */
   entry: (entry: BusEntry) => void
-  /** The log was replaced by an empty one (Redis restarted without its data): every id given so far is unknown. */
-  reset: (state: BusState) => void
+  /**
+   * This process can no longer deliver every entry in order: the log was replaced (Redis restarted without its data,
+   * so every id given so far is unknown), or entries were trimmed before it read them. Its pages must reconnect.
+   */
+  reset: (state: BusState, reason: string) => void
 }
 
 export interface BusOpenOptions {
   /** How many entries the log keeps for `Last-Event-ID` resumes. */
   replay: number
   logger: Logger
+  /** How many streams this process holds, for the list of processes in `/stats`. */
+  subscribers?: () => number
 }
 
 /** A log opened by one broadcaster. */

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Bus } from '../src'
 import { Buffer } from 'node:buffer'
 import { EventEmitter } from 'node:events'
 import { createParser } from 'eventsource-parser'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Bus } from '../src'
 import { createBroadcaster, memoryBus, silentLogger } from '../src'
 
 /** Pure-logic fake of a response: records what is written. The real-HTTP proof is in server.test.ts. */
