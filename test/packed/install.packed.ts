@@ -25,7 +25,7 @@ import { paintedAt, sampleColors } from '../watch-mode/harness'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('fixtures', import.meta.url))
-const PACKAGES = ['core', 'client', 'unplugin', 'cli']
+const PACKAGES = ['core', 'client', 'unplugin', 'cli', 'redis']
 
 /** What the project installs besides the tarballs: every range from the workspace's catalog or root package.json. */
 const CATALOG_DEPENDENCIES = ['vite', 'webpack', 'webpack-cli', 'webpack-dev-server', 'css-loader', 'html-webpack-plugin', 'mini-css-extract-plugin', '@rspack/core', '@rspack/cli', '@rspack/dev-server', '@rsbuild/core', 'rollup', 'esbuild', 'tsx']

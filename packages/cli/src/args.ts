@@ -26,6 +26,8 @@ export interface CliOptions {
   poll?: boolean
   debounceMs?: number
   token?: string
+  /** `--redis <url>`: the Redis whose event log this process shares. */
+  redis?: string
   fallback: FallbackMode
   overlay: boolean
   debug: boolean
@@ -143,6 +145,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
     poll: values.poll as boolean | undefined,
     debounceMs: values.debounce === undefined ? undefined : parseInteger('debounce', values.debounce as string, 0),
     token: values.token === undefined ? undefined : parseToken(values.token as string),
+    redis: values.redis === undefined ? undefined : parseRedisUrl(values.redis as string),
     fallback: parseFallback(values.fallback as string | undefined ?? 'stylesheets'),
     overlay: values.overlay as boolean | undefined ?? true,
     debug: values.debug as boolean | undefined ?? false,
@@ -242,6 +245,12 @@ function parseHostName(value: string): string {
 function parseToken(value: string): string {
   if (!/^[\x21-\x7E]+$/.test(value))
     throw new UsageError('--token must be printable ASCII without spaces, since it travels in an Authorization header.')
+  return value
+}
+
+function parseRedisUrl(value: string): string {
+  if (!/^rediss?:\/\/[^\s/]/.test(value))
+    throw new UsageError(`--redis needs a Redis URL such as redis://127.0.0.1:6379; got ${JSON.stringify(value)}.`)
   return value
 }
 

@@ -125,6 +125,13 @@ export const FLAGS: Flag[] = [
     description: 'Bearer token for POST /__live_assets/publish, so other tools can send events. Default: random, printed at start',
   },
   {
+    name: 'redis',
+    type: 'string',
+    value: '<url>',
+    group: 'Server',
+    description: 'Share one event stream with every live-assets started with the same Redis (redis://127.0.0.1:6379): pages on any of them get every event, and may move between them. Fails at start when Redis cannot be reached',
+  },
+  {
     name: 'fallback',
     type: 'string',
     value: '<mode>',

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import process from 'node:process'
 import { createLiveServer, globBase, ROUTES, watchMount } from '@live-assets/core'
+import { redisBus } from '@live-assets/redis'
 import { unreliableFileSystem } from './filesystems'
 import { createCliLogger, processOutput } from './logger'
 
@@ -49,6 +50,8 @@ export async function startCli(options: CliOptions, { cwd = process.cwd(), outpu
   const aliases = origins.filter(origin => !options.origins.includes(origin))
 
   logger.info(`ready in ${Math.round(performance.now() - startedAt)} ms at ${endpoints}`)
+  if (options.redis)
+    logger.info(`sharing events with every live-assets on ${server.handler.broadcaster.stats().bus.name}`)
   if (options.watch.length)
     logger.info(`watching ${options.watch.join(', ')}: files under ${display(serverOptions.watch!.root!, cwd)} are requested as ${options.urlBase === '/' ? '' : options.urlBase}/...`)
   for (const glob of options.reload)
@@ -80,6 +83,9 @@ export function toServerOptions(options: CliOptions, cwd: string, logger: CliLog
     allowedHosts: options.allowedHosts,
     client: { fallback: options.fallback, overlay: options.overlay, debug: options.debug },
     logger,
+    // A shared log that cannot be reached is a failed start: pages on the other processes would miss this one's edits.
+    bus: options.redis ? redisBus({ url: options.redis }) : undefined,
+    requireBus: true,
     watch: {
       // Core reports only files it watches: --reload globs must be watched too.
       paths: [...options.watch, ...reload],
