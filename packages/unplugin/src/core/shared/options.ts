@@ -1,4 +1,4 @@
-import type { ClientOptions, LiveAssetsOptions, LiveServerWatchOptions, ResolvedEndpointOptions } from '@live-assets/core'
+import type { Bus, ClientOptions, LiveAssetsOptions, LiveServerWatchOptions, ResolvedEndpointOptions } from '@live-assets/core'
 import { DEFAULT_PORT, resolveEndpointOptions } from '@live-assets/core'
 
 export interface WatchOptions extends Pick<LiveServerWatchOptions, 'root' | 'urlBase'> {
@@ -10,7 +10,7 @@ export interface WatchOptions extends Pick<LiveServerWatchOptions, 'root' | 'url
  * The plugin's options: those of the core live-assets server (documented once, in `@live-assets/core`) that a page
  * or a build needs, flattened, plus the ones only a bundler has.
  */
-export interface Options extends Pick<LiveAssetsOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'loopbackOrigins'>, Pick<ClientOptions, 'fallback' | 'overlay'> {
+export interface Options extends Pick<LiveAssetsOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'loopbackOrigins' | 'bus'>, Pick<ClientOptions, 'fallback' | 'overlay'> {
   /**
    * Extra stylesheets to watch beside the ones the bundler builds: the output of a Sass or Tailwind CLI, a
    * backend's asset directory. A glob or list of globs, or `{ paths, root, urlBase }` to say which URL they
@@ -86,8 +86,11 @@ export interface ResolvedOptions {
   /** For the standalone server; a dev server checks hosts itself. */
   readonly allowedHosts: ResolvedEndpointOptions['allowedHosts']
   readonly debug: boolean
-  /** What `createHandler()` gets, minus the logger and the dev server's hosts. */
-  readonly server: Pick<ResolvedEndpointOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'loopbackOrigins' | 'client'>
+  /**
+   * What `createHandler()` gets, minus the logger and the dev server's hosts. An unreachable `bus` never stops the
+   * dev server or the build: its pages are served from memory, with a warning.
+   */
+  readonly server: Pick<ResolvedEndpointOptions, 'base' | 'heartbeatMs' | 'allowedOrigins' | 'loopbackOrigins' | 'client'> & { readonly bus: Bus | undefined }
   /** The standalone server of watch mode. */
   readonly standalone: ResolvedStandalone
 }
@@ -129,6 +132,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
       allowedOrigins: core.allowedOrigins,
       loopbackOrigins: core.loopbackOrigins,
       client: core.client,
+      bus: options.bus,
     }),
     standalone: resolveStandalone(options),
   })
