@@ -60,6 +60,9 @@ interface Joining {
   after: number
 }
 
+/** How long a resume waits for the bus to say what a page missed. */
+const SINCE_TIMEOUT_MS = 2_000
+
 export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   const startedAt = Date.now()
   const bus = options.bus ?? memoryBus()
@@ -198,7 +201,7 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     const { lastEventId } = joiner
     let text: string
     let after = seq
-    const entries = lastEventId === undefined || !connection ? undefined : await connection.since(lastEventId).catch(() => undefined)
+    const entries = lastEventId === undefined || !connection ? undefined : await readSince(connection, lastEventId)
     if (!joining.has(res) || !connection)
       return
     const error = pendingError?.bytes.toString() ?? ''
@@ -229,6 +232,24 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     joiner.after = after
     if (seq >= after && joining.has(res))
       goLive(res)
+  }
+
+  /**
+   * A bus that does not answer in time (Redis paused, or reconnecting) or fails: the page gets one full refresh at
+   * once instead of waiting with no `hello` for as long as it lasts.
+   */
+  async function readSince(opened: BusConnection, id: string): Promise<BusEntry[] | undefined> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<undefined>(resolve => timer = setTimeout(() => resolve(undefined), SINCE_TIMEOUT_MS))
+    try {
+      return await Promise.race([opened.since(id), late])
+    }
+    catch {
+      return undefined
+    }
+    finally {
+      clearTimeout(timer)
+    }
   }
 
   function publish(event: string, data?: unknown, { resolvesError = true }: PublishOptions = {}): Promise<string> {

@@ -185,6 +185,26 @@ describe('broadcaster', () => {
     await b.close()
   })
 
+  it('gives a resume one full refresh when the bus does not say in 2 s what the page missed', async () => {
+    const memory = memoryBus()
+    const silentBus: Bus = {
+      name: 'paused',
+      async open(listener, options) {
+        return { ...await memory.open(listener, options), since: () => new Promise(() => {}) }
+      },
+    }
+    const b = createBroadcaster({ ...defaults, bus: silentBus })
+    await b.ready
+    await b.publish('reloadCSS', { files: ['/1.css'] })
+    const resumed = fakeClient()
+    b.subscribe(resumed.req, resumed.res, `${b.epoch}-0`)
+    await vi.advanceTimersByTimeAsync(1_999)
+    expect(resumed.events).toEqual([])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(resumed.events.map(e => [e.event, e.id, e.data])).toEqual([['hello', `${b.epoch}-1`, expect.any(String)], ['reloadCSS', `${b.epoch}-1`, '{"files":[]}']])
+    await b.close()
+  })
+
   it('falls back to memory with a warning when the bus cannot be reached, or rejects `ready` when it is required', async () => {
     const unreachable: Bus = { name: 'nowhere', open: async () => Promise.reject(new Error('[live-assets] could not reach nowhere: refused.')) }
     const warn = vi.fn()
