@@ -4,6 +4,7 @@
  */
 import type { ClientConfig } from '@live-assets/protocol'
 import { startClient } from './client'
+import { loadExtrasScript } from './extras-script'
 import { runWorker } from './hub'
 
 declare const __LIVE_ASSETS_CONFIG__: ClientConfig
@@ -14,4 +15,4 @@ const config = __LIVE_ASSETS_CONFIG__
 if (typeof document === 'undefined')
   runWorker(config)
 else
-  startClient(config, (document.currentScript as HTMLScriptElement | null)?.src)
+  startClient(config, (document.currentScript as HTMLScriptElement | null)?.src, loadExtrasScript)

@@ -1,18 +1,15 @@
 import type { ClientConfig, ErrorPayload, RenamedFile } from '@live-assets/protocol'
+import type { Extras } from './extras'
 import type { Relayed } from './hub'
-import type { SwapJob } from './match'
-import type { Owner } from './sheets'
 import type { SwapOutcome } from './swap'
 import { DEFAULT_BASE, EVENTS, ROUTES } from '@live-assets/protocol'
-import { reloadAssets } from './assets'
 import { DOWN, eventsUrl } from './hub'
 import { planReload } from './match'
-import { hideOverlay, showOverlay } from './overlay'
-import { INSTANCE } from './roots'
+import { hasOtherRoots, INSTANCE } from './roots'
 import { collectRefs } from './sheets'
 import { openStream } from './stream'
-import { pendingClones, swapSheets } from './swap'
-import { changedPath, freshToken, segments, unversioned } from './url'
+import { needsExtras, pendingClones, swapSheets } from './swap'
+import { changedPath, freshToken, segments } from './url'
 
 export interface LiveAssetsClient {
   /** The events URL this client listens to. */
@@ -35,6 +32,12 @@ export interface BeforeSwapDetail {
 }
 
 type Listener = (...event: Relayed) => void
+
+/**
+ * How a build of the client gets its on-demand extras (`extras.ts`): the classic script loads `url` with the
+ * client's CSP nonce, the ES module imports them.
+ */
+export type LoadExtras = (url: URL, nonce: string) => Promise<Extras>
 
 /** What a window holds at `INSTANCE`: the client, plus the way a same-origin frame joins its connection. */
 interface SharedClient extends LiveAssetsClient {
@@ -59,8 +62,9 @@ function info(message: string): void {
  * client's connection instead of opening its own.
  * @param config what the server filled in
  * @param scriptUrl the URL this script was loaded from; `base` is resolved against it when `config.origin` is not set
+ * @param loadExtras how this build gets the parts few pages need, the first time one does
  */
-export function startClient(config: ClientConfig, scriptUrl?: string): LiveAssetsClient {
+export function startClient(config: ClientConfig, scriptUrl: string | undefined, loadExtras: LoadExtras): LiveAssetsClient {
   const global = window as unknown as Slot
   const existing = global[INSTANCE]
   if (existing)
@@ -86,7 +90,43 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
   /** After a server restart we refresh everything once; its catch-up "refresh everything" is then a duplicate. */
   let restartRefreshed = false
 
-  function onEvent(...[name, data]: Relayed): void {
+  const extrasUrl = new URL((config.base ?? DEFAULT_BASE) + ROUTES.extras, url)
+  let extras: Extras | undefined
+  /** Set while the extras load: the events that arrive meanwhile wait for them, so every event still acts in order. */
+  let waiting: Promise<void> | undefined
+  function enqueue(step: () => unknown): void {
+    const queued: Promise<void> = waiting = (waiting ?? Promise.resolve())
+      .then(step)
+      .catch(error => console.error(PREFIX, error))
+      .then(() => {
+        if (waiting === queued)
+          waiting = undefined
+      })
+  }
+  /** Runs `task` with the extras, loading them first if this page has not needed them yet; `otherwise` if they fail to load. */
+  function withExtras(task: (extras: Extras) => void, otherwise?: () => void): void {
+    if (extras)
+      return task(extras)
+    enqueue(async () => {
+      try {
+        extras ??= await loadExtras(extrasUrl, nonce ?? '')
+      }
+      catch (error) {
+        console.warn((error as Error).message)
+        return otherwise?.()
+      }
+      task(extras)
+    })
+  }
+
+  function onEvent(...event: Relayed): void {
+    if (waiting)
+      enqueue(() => handle(...event))
+    else
+      handle(...event)
+  }
+
+  function handle(...[name, data]: Relayed): void {
     if (name === DOWN)
       return emit(name)
     debug(`${name} ${JSON.stringify(data)}`)
@@ -116,9 +156,12 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
           .map(file => changedPath(file, origins))
           .filter(Boolean) as string[]
         const names = files.map(baseName).join(', ')
-        return void reloadAssets(files, freshToken()).then(count => count
+        const none = (): void => debug(`no image or asset on this page uses ${names}`)
+        if (!files.length)
+          return none()
+        return withExtras(extras => void extras.reloadAssets(files, freshToken()).then(count => count
           ? info(`refreshed ${names} in ${count} place(s)`)
-          : debug(`no image or asset on this page uses ${names}`))
+          : none()))
       }
       case EVENTS.reload:
         info(`reloading the page${data?.reason ? `: ${data.reason}` : ''}`)
@@ -140,15 +183,19 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
   let shown: 'server' | 'swap' | undefined
   function reportError(error: ErrorPayload, by: 'server' | 'swap' = 'server'): void {
     console.error(PREFIX, error.message)
+    const done = (): void => emit('error', error)
     // A frame leaves the overlay to the window that owns the connection: one overlay, one Escape.
-    if (config.overlay && !shared) {
-      showOverlay(error, nonce)
+    if (!config.overlay || shared)
+      return done()
+    withExtras((extras) => {
+      extras.showOverlay(error, nonce)
       shown = by
-    }
-    emit('error', error)
+      done()
+    }, done)
   }
   function clearOverlay(): void {
-    hideOverlay()
+    // Without the extras no overlay was ever shown.
+    extras?.hideOverlay()
     shown = undefined
   }
 
@@ -162,10 +209,20 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
       debug('ignored paths on other origins or with other schemes')
     if (rawFiles.length + rawRenamed.length && !files.length && !renamed.length)
       return
+    swapFiles(files, renamed, startedAt)
+  }
 
-    const refs = collectRefs(pendingClones)
-    let plan = planReload(files, renamed, refs)
-    if (!plan.matched) {
+  /** `files` and `renamed` went through `changedPath`; `startedAt` is when the event came. */
+  function swapFiles(files: string[], renamed: RenamedFile[], startedAt: number): void {
+    // Shadow roots and frames are walked by the extras.
+    if (!extras && hasOtherRoots())
+      return withExtras(() => swapFiles(files, renamed, startedAt))
+    const refs = collectRefs(pendingClones, extras?.eachRoot)
+    const exact = planReload(files, renamed, refs)
+    const plan = exact.matched || config.fallback === 'page' || config.fallback === 'none' ? exact : planReload([], [], refs)
+    if (!extras && needsExtras(plan.jobs))
+      return withExtras(() => swapFiles(files, renamed, startedAt))
+    if (!exact.matched) {
       const names = files.map(baseName).join(', ')
       if (config.fallback === 'page') {
         info(`no stylesheet on this page matches ${names}: reloading the page (fallback: 'page')`)
@@ -174,44 +231,12 @@ export function startClient(config: ClientConfig, scriptUrl?: string): LiveAsset
       if (config.fallback === 'none')
         return info(`no stylesheet on this page matches ${names}: ignoring it (fallback: 'none')`)
       info(`no stylesheet on this page matches ${names}: reloading every stylesheet (fallback: 'stylesheets')`)
-      plan = planReload([], [], refs)
     }
     debug(`swapping ${plan.jobs.length} sheet(s)`)
     if (!plan.jobs.length)
       return
     emit('before-swap', { files } satisfies BeforeSwapDetail)
-    void followFingerprints(plan.jobs).then(() => swapSheets(plan.jobs, freshToken(), startedAt)).then(report)
-  }
-
-  /**
-   * A fingerprinted sheet (`app-1a2b3c4d.css`) gets a new name with its new content, and the old one may answer 404
-   * (Propshaft in development): the page as the server renders it now names the new URL (Hotwire Spark's way, for
-   * any backend). The new sheet brings the new URLs of what it imports.
-   */
-  async function followFingerprints(jobs: SwapJob<Owner>[]): Promise<void> {
-    // A link's own URL; an imported partial matched it through the link that imports it.
-    const own = (job: SwapJob<Owner>): string | undefined => job.url ?? ('localName' in job.owner && job.owner.localName === 'link' ? (job.owner as HTMLLinkElement).href : undefined)
-    if (!jobs.some(job => job.fingerprinted && own(job)))
-      return
-    const current = new Map<string, string>()
-    try {
-      const html = await (await fetch(location.href, { cache: 'no-store', headers: { Accept: 'text/html' } })).text()
-      for (const link of new DOMParser().parseFromString(html, 'text/html').querySelectorAll('link[rel~="stylesheet" i][href]')) {
-        const url = new URL(link.getAttribute('href')!, location.href)
-        current.set(unversioned(url), url.href)
-      }
-    }
-    catch (error) {
-      debug(`could not read the page for the new names of fingerprinted stylesheets: ${(error as Error).message}`)
-    }
-    for (const job of jobs) {
-      const url = job.fingerprinted && own(job)
-      const href = url ? current.get(unversioned(new URL(url))) : undefined
-      if (href) {
-        job.href = href
-        job.imports = []
-      }
-    }
+    void Promise.resolve(extras?.followFingerprints(plan.jobs, debug)).then(() => swapSheets(plan.jobs, freshToken(), startedAt, extras)).then(report)
   }
 
   function report({ swapped, failed, durationMs }: SwapOutcome): void {

@@ -14,6 +14,14 @@ const MAX_FRAME_DEPTH = 4
 
 export type Root = Document | ShadowRoot
 
+/**
+ * Whether the document has an open shadow root or a frame: only then does {@link eachRoot} (part of the on-demand
+ * extras) reach further than the document itself.
+ */
+export function hasOtherRoots(): boolean {
+  return [...document.querySelectorAll('*')].some(el => el.shadowRoot || /^i?frame$/.test(el.localName))
+}
+
 export function eachRoot(visit: (root: Root) => void, root: Root = document, depth = 0): void {
   visit(root)
   for (const el of root.querySelectorAll('*')) {

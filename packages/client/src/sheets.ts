@@ -1,6 +1,5 @@
 import type { SheetRef } from './match'
-import type { Root } from './roots'
-import { eachRoot } from './roots'
+import type { eachRoot, Root } from './roots'
 
 /**
  * A stylesheet owner we can swap: a `<link rel=stylesheet>`, a `<style>` block that `@import`s, or
@@ -25,13 +24,13 @@ const STYLE_RULE = 1
 const IMPORT_RULE = 3
 
 /**
- * Every URL the page's stylesheets depend on, in the document, its open shadow roots and the
- * same-origin frames without a client of their own. `skip` holds our own clones while they load, so
+ * Every URL the page's stylesheets depend on, in the document and, through `each` (see `roots.ts`), its open shadow
+ * roots and the same-origin frames without a client of their own. `skip` holds our own clones while they load, so
  * an event arriving mid-swap never targets a clone.
  */
-export function collectRefs(skip: WeakSet<Element>): SheetRef<Owner>[] {
+export function collectRefs(skip: WeakSet<Element>, each: typeof eachRoot = visit => visit(document)): SheetRef<Owner>[] {
   const refs: SheetRef<Owner>[] = []
-  eachRoot((root: Root) => {
+  each((root: Root) => {
     for (const owner of root.querySelectorAll<HTMLLinkElement | HTMLStyleElement>('link[rel~="stylesheet" i],style')) {
       if (skip.has(owner))
         continue

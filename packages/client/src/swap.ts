@@ -4,9 +4,9 @@
  * fetched and parsed, never applied) so that every sheet of one event switches in the same task,
  * which is the same frame.
  */
+import type { Extras } from './extras'
 import type { SwapJob } from './match'
 import type { Owner } from './sheets'
-import { readRules, trackSheet, walkImports } from './sheets'
 import { bustUrl, unbustUrl } from './url'
 
 export interface SwapFailure {
@@ -38,9 +38,24 @@ const mediaOf = new WeakMap<Element, string | null>()
 export const pendingClones: WeakSet<Element> = new WeakSet()
 
 /** A clone that neither loads nor fails by then (a hung request) is given up. */
-const LOAD_TIMEOUT_MS = 30_000
+export const LOAD_TIMEOUT_MS = 30_000
 
-export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string, startedAt: number): Promise<SwapOutcome> {
+/**
+ * Whether a swap of `jobs` needs the on-demand extras: for changed `@import`ed partials, constructed sheets, or the
+ * new names of fingerprinted sheets.
+ */
+export function needsExtras(jobs: readonly SwapJob<Owner>[]): boolean {
+  return jobs.some(job => job.imports.length || job.fingerprinted || !('localName' in job.owner))
+}
+
+/**
+ * Swaps the sheets of `jobs`, all switched in one pass once every one has loaded.
+ * @param jobs what to swap
+ * @param token the fresh cache-busting token of this event
+ * @param startedAt when the event came, for `durationMs`
+ * @param extras loaded when {@link needsExtras} says so
+ */
+export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string, startedAt: number, extras?: Extras): Promise<SwapOutcome> {
   const failed: SwapFailure[] = []
   // Claim every owner now, before anything async: a newer event always wins over this one.
   const claimed = jobs.map((job) => {
@@ -52,14 +67,8 @@ export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string,
   const current = (owner: Owner, claim: Claim): boolean => claims.get(owner) === claim
 
   // Load each changed partial once first: a broken one keeps the old styles, and a cacheable one is then read from the cache.
-  const broken = new Set<string>()
-  await Promise.all([...new Set(jobs.flatMap(job => job.imports))].map(async (url) => {
-    const problem = await preload(url, bustUrl(url, token))
-    if (problem) {
-      broken.add(url)
-      failed.push({ url, message: problem })
-    }
-  }))
+  const partials = [...new Set(jobs.flatMap(job => job.imports))]
+  const broken = partials.length ? await extras!.preloadPartials(partials, token, failed) : new Set<string>()
 
   const loaded = await Promise.all(claimed.map(async ({ job, claim }) => {
     const { owner } = job
@@ -69,8 +78,8 @@ export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string,
       return
     }
     const ready = 'localName' in owner
-      ? await loadClone(owner, job, token, claim)
-      : await fetchSheet(owner, job.href ?? job.url!, token, failed)
+      ? await loadClone(owner, job, token, claim, extras)
+      : await extras!.fetchSheet(owner, job.href ?? job.url!, token, failed)
     if (ready && 'message' in ready)
       failed.push(ready)
     else if (ready)
@@ -95,12 +104,12 @@ export async function swapSheets(jobs: readonly SwapJob<Owner>[], token: string,
 }
 
 /** Loaded and ready to switch: `apply` shows it (and returns the URLs now new), `drop` forgets it. */
-interface Ready {
+export interface Ready {
   apply: () => string[]
   drop: () => void
 }
 
-async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob<Owner>, token: string, claim: Claim): Promise<Ready | SwapFailure | undefined> {
+async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob<Owner>, token: string, claim: Claim, extras?: Extras): Promise<Ready | SwapFailure | undefined> {
   const clone = owner.cloneNode(true) as typeof owner
   const media = mediaOf.has(owner) ? mediaOf.get(owner)! : owner.getAttribute('media')
   const isLink = clone.localName === 'link'
@@ -121,7 +130,7 @@ async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob
     owner.after(clone)
   })
   if (result === 'load' && job.imports.length)
-    result = await bustImports(clone.sheet!, owner.baseURI, job.imports, token)
+    result = await extras!.bustImports(clone.sheet!, owner.baseURI, job.imports, token)
   const urls = isLink ? [unbustUrl((clone as HTMLLinkElement).href)] : job.imports
   const drop = (): void => {
     pendingClones.delete(clone)
@@ -143,80 +152,5 @@ async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob
   if (result === 'error') {
     const url = urls.join(', ')
     return { url, message: `could not load ${url}: keeping the previous styles. Check the server log or the Network tab.` }
-  }
-}
-
-/**
- * A constructed sheet has no element to clone: fetch its new text now, and `replaceSync` it in the
- * switch pass, so the same object (and every document and shadow root that adopted it) changes
- * with the clones of the same event. The sheet keeps its base URL, so relative `url()`s resolve as before.
- */
-async function fetchSheet(sheet: CSSStyleSheet, url: string, token: string, failed: SwapFailure[]): Promise<Ready | SwapFailure> {
-  let status = ''
-  try {
-    const res = await fetch(bustUrl(url, token), { signal: AbortSignal.timeout(LOAD_TIMEOUT_MS) })
-    const text = await res.text()
-    if (res.ok) {
-      return {
-        drop() {},
-        apply() {
-          try {
-            sheet.replaceSync(text)
-            trackSheet(sheet, url)
-            return [url]
-          }
-          catch (error) {
-            failed.push({ url, message: `could not update the constructed sheet of ${url} (${error}): keeping the previous styles.` })
-            return []
-          }
-        },
-      }
-    }
-    status = ` (HTTP ${res.status})`
-  }
-  catch {}
-  return { url, message: `could not load ${url}${status}: keeping the previous styles.${status ? '' : ' Is the server up (and, on another origin, does it send CORS headers)?'}` }
-}
-
-/**
- * Points the clone's `@import`s of the changed partials at their cache-busted URL, and waits until they have loaded.
- * Firefox gives every new sheet of a document the copy of an imported sheet it already parsed, whatever the HTTP
- * cache holds: only a new URL is read again.
- */
-async function bustImports(sheet: CSSStyleSheet, base: string, urls: string[], token: string): Promise<'load' | 'error'> {
-  const stale: CSSImportRule[] = []
-  // The owner may be an earlier clone, whose rules already point at an earlier busted URL.
-  const changed = urls.map(unbustUrl)
-  walkImports(sheet, base, 0, (url, rule) => changed.includes(unbustUrl(url)) && rule.cssText.includes(rule.href) && stale.push(rule))
-  const loading = stale.map((rule) => {
-    const parent = rule.parentStyleSheet!
-    const index = [...parent.cssRules].indexOf(rule)
-    parent.insertRule(rule.cssText.replace(rule.href, bustUrl(rule.href, token)), index)
-    parent.deleteRule(index + 1)
-    return parent.cssRules[index] as CSSImportRule
-  })
-  // An imported sheet has no load event; its rules can be read once it has loaded (Firefox throws until then).
-  for (const deadline = Date.now() + LOAD_TIMEOUT_MS; !loading.every(rule => readRules(rule.styleSheet));) {
-    if (Date.now() > deadline)
-      return 'error'
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  return 'load'
-}
-
-/**
- * Downloads a changed imported sheet at its new `busted` URL, before the swap; the answer is stored in the HTTP
- * cache where the server allows it, and read from there by the `@import`. Returns what went wrong, if anything.
- */
-async function preload(url: string, busted: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(busted, { mode: 'no-cors', credentials: 'include' })
-    await res.blob()
-    if (res.type === 'opaque' || res.ok)
-      return
-    return `could not load ${url} (HTTP ${res.status}): keeping the previous styles.`
-  }
-  catch {
-    return `could not load ${url}: keeping the previous styles. Is the server up?`
   }
 }

@@ -3,12 +3,14 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { CLIENT_CONFIG_PLACEHOLDER } from '@live-assets/protocol'
 
-let built: string | undefined
+const built = new Map<string, string>()
 
-/** The built classic-script client, read once per process. */
-function readBuiltClient(): string {
-  built ??= readFileSync(createRequire(import.meta.url).resolve('@live-assets/client/classic'), 'utf8')
-  return built
+/** A built classic script of `@live-assets/client` (`classic` or `extras`), read once per process. */
+function readBuilt(name: 'classic' | 'extras'): string {
+  let code = built.get(name)
+  if (code === undefined)
+    built.set(name, code = readFileSync(createRequire(import.meta.url).resolve(`@live-assets/client/${name}`), 'utf8'))
+  return code
 }
 
 /**
@@ -17,8 +19,13 @@ function readBuiltClient(): string {
  */
 export function renderClient(config: ClientConfig): string {
   const json = JSON.stringify(config).replace(/</g, '\\u003c')
-  const code = readBuiltClient()
+  const code = readBuilt('classic')
   if (!code.includes(CLIENT_CONFIG_PLACEHOLDER))
     throw new Error(`[live-assets] the built client has no ${CLIENT_CONFIG_PLACEHOLDER} placeholder: rebuild @live-assets/client.`)
   return code.replace(CLIENT_CONFIG_PLACEHOLDER, () => json)
+}
+
+/** The parts of the client a page loads when it needs them (the error overlay, images, frames...): no config. */
+export function renderClientExtras(): string {
+  return readBuilt('extras')
 }

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { LAST_EVENT_ID_PARAM, ROUTES } from '@live-assets/protocol'
 import { version } from '../package.json'
 import { createBroadcaster } from './broadcaster'
-import { renderClient } from './client-script'
+import { renderClient, renderClientExtras } from './client-script'
 import { isResolvedOptions, resolveOptions } from './options'
 import { checkOrigin, hostname, isAllowedHost } from './security'
 
@@ -37,6 +37,7 @@ let tokenPrinted = false
 const METHODS: Record<string, string[]> = {
   [ROUTES.events]: ['GET', 'HEAD'],
   [ROUTES.client]: ['GET', 'HEAD'],
+  [ROUTES.extras]: ['GET', 'HEAD'],
   [ROUTES.stats]: ['GET', 'HEAD'],
   [ROUTES.publish]: ['POST'],
 }
@@ -51,6 +52,7 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
   const broadcaster = createBroadcaster({ ...options, version })
   const tokenDigest = sha256(options.token)
   let client: string | undefined
+  let clientExtras: string | undefined
 
   if (options.tokenGenerated && !tokenPrinted) {
     tokenPrinted = true
@@ -85,8 +87,8 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
 
     const origin = req.headers.origin
     const verdict = checkOrigin(req, options.allowedOrigins, options.loopbackOrigins)
-    // The client script is public code: a cross-site <script src> carries no Origin to check.
-    const publicScript = route === ROUTES.client && !origin
+    // The client's scripts are public code: a cross-site <script src> carries no Origin to check.
+    const publicScript = (route === ROUTES.client || route === ROUTES.extras) && !origin
     if (verdict === 'forbidden' && !publicScript) {
       if (origin)
         sayRefused(`origin ${origin}`, `refused ${base}${route} to a page on ${origin}: allow that origin with allowedOrigins: [${JSON.stringify(origin)}] (CLI: --origin ${origin}).`)
@@ -124,6 +126,8 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
       }
       case ROUTES.client:
         return serveClient(req, res)
+      case ROUTES.extras:
+        return serveClientExtras(req, res)
       case ROUTES.stats:
         return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(broadcaster.stats())}\n`, req.method === 'HEAD')
       case ROUTES.publish:
@@ -132,16 +136,26 @@ export function createHandler(userOptions: LiveAssetsOptions | ResolvedOptions =
   }) as Handler
 
   function serveClient(req: IncomingMessage, res: ServerResponse): void {
+    const config: ClientConfig = { base, heartbeatMs: options.heartbeatMs, ...options.client }
+    serveScript(req, res, () => client ??= renderClient(config))
+  }
+
+  /** What the client loads when a page first needs it (see ROUTES.extras). */
+  function serveClientExtras(req: IncomingMessage, res: ServerResponse): void {
+    serveScript(req, res, () => clientExtras ??= renderClientExtras())
+  }
+
+  function serveScript(req: IncomingMessage, res: ServerResponse, render: () => string): void {
+    let code: string
     try {
-      const config: ClientConfig = { base, heartbeatMs: options.heartbeatMs, ...options.client }
-      client ??= renderClient(config)
+      code = render()
     }
     catch (error) {
       logger.error(`could not load the browser client: ${(error as Error).message}`)
       return reply(res, 500, 'the browser client is missing: build @live-assets/client (pnpm build).')
     }
     res.setHeader('X-Content-Type-Options', 'nosniff')
-    send(res, 200, 'text/javascript; charset=utf-8', client, req.method === 'HEAD')
+    send(res, 200, 'text/javascript; charset=utf-8', code, req.method === 'HEAD')
   }
 
   async function receivePublish(req: IncomingMessage, res: ServerResponse): Promise<void> {

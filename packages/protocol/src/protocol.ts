@@ -12,6 +12,8 @@ export const ROUTES = {
   events: '/events',
   /** `GET`: the built browser client, with its config filled in at serve time. */
   client: '/client.js',
+  /** `GET`: the parts of the client that few pages need (the error overlay, images, frames...), loaded when needed. */
+  extras: '/client-extras.js',
   /** `GET`: JSON counters, see {@link Stats}. */
   stats: '/stats',
   /** `POST` with `Authorization: Bearer <token>`: publish one event, see {@link PublishRequest}. */
