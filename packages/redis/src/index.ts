@@ -208,13 +208,10 @@ function field([, fields]: RawEntry, name: string): string {
 
 /** The URL as it may be shown: without a password. */
 function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url)
-    parsed.username = ''
-    parsed.password = ''
-    return parsed.toString().replace(/\/$/, '')
-  }
-  catch {
-    throw new TypeError(`[live-assets] the Redis URL must look like redis://127.0.0.1:6379; got ${JSON.stringify(url)}.`)
-  }
+  const parsed = URL.canParse(url) ? new URL(url) : undefined
+  if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname)
+    throw new TypeError(`[live-assets] the Redis URL must look like redis://127.0.0.1:6379 (rediss:// for TLS); got ${JSON.stringify(url)}.`)
+  parsed.username = ''
+  parsed.password = ''
+  return parsed.toString().replace(/\/$/, '')
 }
