@@ -1,6 +1,8 @@
 import type { Page } from 'playwright-core'
 import type { LivePage } from '../utils/live-page'
 import type { OpenOptions, Site } from '../utils/site'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { useSites } from '../utils/site'
 
@@ -30,6 +32,12 @@ const PAGES: Record<string, string> = {
     <script>document.querySelector('#host').attachShadow({ mode: 'open' }).innerHTML = '<link rel="stylesheet" href="/css/other.css"><div id="o">in shadow</div>'</script>`,
   // A frame without a client of its own: the parent's client swaps its sheets.
   '/framed-plain.html': `<link rel="stylesheet" href="/css/frame.css"><div id="f">framed</div>`,
+  // The ES module build, as a bundle would carry it.
+  '/esm.html': `<link rel="stylesheet" href="/css/other.css"><div id="s">sentinel</div>
+    <script type="module">
+      import { startClient } from '/client.mjs'
+      startClient({ base: '/__live_assets', overlay: true, heartbeatMs: 30000 })
+    </script>`,
 }
 
 interface Opened {
@@ -43,7 +51,11 @@ async function open(path: string, { policy, ...options }: OpenOptions & { policy
   const extras: string[] = []
   const { site, live } = await sites.open(path, {
     ...options,
-    before: site => void site.page.route((_req, res, url) => {
+    before: site => void site.page.route(async (_req, res, url) => {
+      if (url.pathname === '/client.mjs') {
+        res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(await readFile(createRequire(import.meta.url).resolve('@live-assets/client'), 'utf8'))
+        return true
+      }
       const body = PAGES[url.pathname]
       if (body === undefined)
         return false
@@ -181,6 +193,14 @@ describe('the on-demand extras of the client', () => {
       getComputedStyle((document.querySelector('#frame') as HTMLIFrameElement).contentDocument!.querySelector('#f')!).color,
     ])).toEqual(['rgb(0, 0, 123)', 'rgb(0, 0, 124)'])
     expect(extras).toHaveLength(1)
+  })
+
+  it('are inline in the ES module build: the overlay shows without a request', async () => {
+    const { site, live, extras } = await open('/esm.html')
+    site.publish('error', { message: 'broken.css:1:1 Unknown word' })
+    await live.waitForEvents('error', 1)
+    expect(await overlayBackground(live)).toBe('rgb(24, 24, 24)')
+    expect(extras).toEqual([])
   })
 
   it('that fail to load still leave the error reported, with a warning that says why', async () => {
