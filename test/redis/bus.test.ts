@@ -1,4 +1,4 @@
-import type { LiveServer } from '@live-assets/core'
+import type { LiveServer, Stats } from '@live-assets/core'
 import type { RedisServer } from '../utils/redis'
 import { createLiveServer, silentLogger } from '@live-assets/core'
 import { redisBus } from '@live-assets/redis'
@@ -60,11 +60,29 @@ describe('redis bus', () => {
   it('answers an id the log no longer holds with one full refresh', async () => {
     const a = await node({ replay: 2 })
     const first = await a.publish('reloadCSS', { files: ['/1.css'] })
+    let last = first
     for (let i = 2; i <= 5; i++)
-      await a.publish('reloadCSS', { files: [`/${i}.css`] })
+      last = await a.publish('reloadCSS', { files: [`/${i}.css`] })
+    // Its reader has delivered them: nothing live follows the refresh.
+    await poll(() => a.handler.broadcaster.stats().bus.lastId === last, { what: 'the last event delivered' })
     const stream = await openStream(events(a), { 'Last-Event-ID': first })
     await poll(() => stream.events.length >= 2, { what: 'hello and the refresh' })
     expect(stream.events.map(event => [event.event, event.data])).toEqual([['hello', expect.any(String)], ['reloadCSS', '{"files":[]}']])
+    stream.close()
+  })
+
+  it('lists the bus and the processes on it in /stats', async () => {
+    const [a, b] = [await node(), await node()]
+    const stream = await openStream(events(b))
+    await poll(() => stream.events.length > 0, { what: 'hello' })
+    const id = await a.publish('reloadCSS', { files: ['/a.css'] })
+    await poll(() => named(stream, 'reloadCSS').length === 1, { what: 'the event' })
+    const stats = await fetch(`${b.url}/__live_assets/stats`).then(answer => answer.json() as Promise<Stats>)
+    expect(stats.bus).toMatchObject({ name: redis.url, connected: true, lastId: id, lagMs: expect.any(Number) })
+    expect(stats.bus.lagMs).toBeLessThan(1_000)
+    // Each process says it is alive when it joins: both are listed, b with its stream.
+    await poll(async () => (await fetch(`${b.url}/__live_assets/stats`).then(answer => answer.json() as Promise<Stats>)).bus.nodes?.length === 2, { what: 'both processes in the list' })
+    expect(stats.epoch).toBe(a.handler.broadcaster.epoch)
     stream.close()
   })
 

@@ -145,8 +145,9 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     for (const [res, joiner] of joining) {
       if (joiner.queued)
         joiner.queued.push(delivered)
-      else if (delivered.seq > joiner.after)
-        goLive(res, delivered.bytes)
+      // The reader has caught up with what the page was sent: live from here (heartbeats included).
+      else if (delivered.seq >= joiner.after)
+        goLive(res, delivered.seq > joiner.after ? delivered.bytes : undefined)
     }
   }
 

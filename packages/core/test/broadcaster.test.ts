@@ -185,6 +185,31 @@ describe('broadcaster', () => {
     await b.close()
   })
 
+  it('skips what a page was sent ahead of this process\'s reader, then makes it live (pings included) once the reader is there', async () => {
+    // A shared log whose reader here is behind: the page moved from another process that had delivered more.
+    const held: (() => void)[] = []
+    const memory = memoryBus()
+    const laggingBus: Bus = {
+      name: 'lagging',
+      async open(listener, options) {
+        return memory.open({ ...listener, entry: entry => void held.push(() => listener.entry(entry)) }, options)
+      },
+    }
+    const b = createBroadcaster({ ...defaults, bus: laggingBus })
+    await b.ready
+    await b.publish('reloadCSS', { files: ['/1.css'] })
+    await b.publish('reloadCSS', { files: ['/2.css'] })
+    const moved = fakeClient()
+    b.subscribe(moved.req, moved.res, `${b.epoch}-0`)
+    await settle()
+    expect(moved.events.map(e => e.id)).toEqual([`${b.epoch}-0`, `${b.epoch}-1`, `${b.epoch}-2`])
+    held.splice(0).forEach(deliver => deliver())
+    expect(moved.events).toHaveLength(3)
+    await vi.advanceTimersByTimeAsync(defaults.heartbeatMs)
+    expect(moved.events.map(e => e.event)).toEqual(['hello', 'reloadCSS', 'reloadCSS', 'ping'])
+    await b.close()
+  })
+
   it('gives a resume one full refresh when the bus does not say in 2 s what the page missed', async () => {
     const memory = memoryBus()
     const silentBus: Bus = {
