@@ -107,10 +107,13 @@ export function redisBus(options: RedisBusOptions = {}): Bus {
         const state = await sync()
         if (state.epoch !== epoch)
           reason = `the event log at ${name} started anew (epoch ${state.epoch})`
+        // The same log, back after a lost connection: the reader goes on after what it delivered, so the entries
+        // appended meanwhile (queued appends flushed on reconnect, other processes') still reach this process's pages.
+        if (!reason)
+          return
         epoch = state.epoch
         delivered = state.seq
-        if (reason)
-          listener.reset(state, reason)
+        listener.reset(state, reason)
       }
 
       async function read(): Promise<void> {
@@ -161,7 +164,8 @@ export function redisBus(options: RedisBusOptions = {}): Bus {
       delivered = initial.seq
       void read()
       await announce().catch(() => {})
-      const presence = setInterval(() => void announce().catch(() => {}), PRESENCE_MS)
+      // Not while Redis is away: the announcements would pile up in the offline queue.
+      const presence = setInterval(() => client.isReady && void announce().catch(() => {}), PRESENCE_MS)
       presence.unref()
 
       const connection: BusConnection = {
