@@ -34,9 +34,10 @@ export function findNginx(): string {
 
 /**
  * Starts nginx in the foreground on a free loopback port with a config of our own in a temp dir: nothing under
- * /etc, /var or /run is read or written. `locations` is the inside of the `server {}` block.
+ * /etc, /var or /run is read or written. `locations` is the inside of the `server {}` block, `http` more of the
+ * `http {}` block around it (an `upstream`).
  */
-export async function startNginx(locations: string): Promise<Nginx> {
+export async function startNginx(locations: string, http = ''): Promise<Nginx> {
   const binary = findNginx()
   const dir = await mkdtemp(path.join(tmpdir(), 'live-assets-nginx-'))
   const errorLog = path.join(dir, 'error.log')
@@ -57,6 +58,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
+  ${http}
   server {
     listen 127.0.0.1:${port};
     ${locations}
