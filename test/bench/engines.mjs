@@ -9,28 +9,13 @@
  * reports wait in the page and the bench drains them. A drained report carries the page time of its frame, so how
  * often the bench drains changes when Node learns of a frame, not the latency it records.
  */
-import { createRequire } from 'node:module'
-import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { pathToFileURL } from 'node:url'
-import { ROOT, SENTINEL } from './fixtures.mjs'
+import { importTestModule, SENTINEL } from './fixtures.mjs'
 import { clockOffset, EDITS, measureGroup, probeLoop, probeState } from './latency.mjs'
 import { summarize } from './stats.mjs'
 import { SYSTEMS } from './systems.mjs'
 
 const DRAIN_MS = 25
-
-/**
- * The e2e tests' driver, a TypeScript module, loaded through Vite's module runner (`runnerImport()`, what Vite loads
- * its config files with): Vite is a devDependency of test/ already and vitest runs the same file through the same
- * runner, so the bench and the tests share one driver, with no build step and no second copy.
- */
-async function loadDriver() {
-  const fromTest = createRequire(path.join(ROOT, 'test/package.json'))
-  const { runnerImport } = await import(pathToFileURL(fromTest.resolve('vite')).href)
-  const { module } = await runnerImport(path.join(ROOT, 'test/utils/engines.ts'), { root: path.join(ROOT, 'test'), logLevel: 'error' })
-  return module
-}
 
 /**
  * probeLoop() for a driver without bindings: its reports go into a queue in the page. Built here from probeLoop's own
@@ -133,7 +118,7 @@ async function openTab(engine, url, info) {
  * one CLI path each, every edit interleaved.
  */
 export async function measureEngines({ edits = 30, log = console.log } = {}) {
-  const { engineNames, launch } = await loadDriver()
+  const { engineNames, launch } = await importTestModule('test/utils/engines.ts')
   const engines = []
   try {
     for (const name of engineNames) {

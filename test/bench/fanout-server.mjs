@@ -3,16 +3,23 @@
  * The server side of the fan-out benchmark, in a process of its own (run with --expose-gc): `live-assets` (the
  * standalone core server) or `webpack-hot-middleware` (its middleware on node:http, fed by a webpack compiler that
  * never runs). Driven over IPC: publish a round, measure memory after gc, measure CPU over an idle period.
+ *
+ * `--redis <url>` puts live-assets on `redisBus({ url })` instead of the in-process `memoryBus()` (the bus section:
+ * several of these processes share one Redis). Either bus is wrapped so that each process times its own deliveries:
+ * when an entry reached it, when its writes were sent, and its CPU since the round's `mark`.
  */
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import process from 'node:process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createLiveServer, silentLogger } from '@live-assets/core'
+import { createLiveServer, memoryBus, silentLogger } from '@live-assets/core'
+import { redisBus } from '@live-assets/redis'
 
 const system = process.argv[2]
 const heartbeatMs = Number(process.argv[3])
+const redisAt = process.argv.indexOf('--redis')
+const redisUrl = redisAt === -1 ? undefined : process.argv[redisAt + 1]
 const require = createRequire(import.meta.url)
 const now = () => performance.timeOrigin + performance.now()
 const IDLE_REST_MS = 15_000
@@ -25,9 +32,79 @@ const hotMiddleware = require('webpack-hot-middleware')
 // The middleware only taps the compiler's `invalid` and `done` hooks; the compiler never runs.
 const compiler = webpack({ mode: 'development', context: tmpdir(), entry: './never-built.js' })
 
+/** CPU (user + system) since `start`, in ms. */
+function cpuMsSince(start) {
+  const { user, system } = process.cpuUsage(start)
+  return (user + system) / 1000
+}
+
+/** The CPU reading each round starts from (`mark`), what the round's delivery here recorded, and who waits for it. */
+const marks = new Map()
+const deliveries = new Map()
+const roundWaiters = new Map()
+/** Entries delivered here, and those that arrived in the same tick as the one before (one read carrying several). */
+const delivered = { entries: 0, batched: 0 }
+const countWaiters = new Set()
+let sameTick = false
+
+/** Records a delivery once its writes have been sent: node:http sends them in the ticks after the entry. */
+function recordDelivery(entry, entryAt) {
+  delivered.entries++
+  if (sameTick)
+    delivered.batched++
+  sameTick = true
+  const round = Number(/round-(-?\d+)/.exec(entry.data)?.[1])
+  setImmediate(() => {
+    sameTick = false
+    const mark = marks.get(round)
+    deliveries.set(round, { entryAt, flushedAt: now(), cpuMs: mark && cpuMsSince(mark) })
+    roundWaiters.get(round)?.()
+    for (const waiter of countWaiters) {
+      if (delivered.entries >= waiter.entries)
+        waiter.resolve()
+    }
+  })
+}
+
+/** Resolves once `ready()` is true (checked after each delivery here), or after `timeout` ms. */
+function deliveredOr(timeout, key, ready) {
+  if (ready())
+    return Promise.resolve()
+  return new Promise((resolve) => {
+    let timer
+    const done = () => {
+      clearTimeout(timer)
+      roundWaiters.delete(key.round)
+      countWaiters.delete(key)
+      resolve(undefined)
+    }
+    timer = setTimeout(done, timeout)
+    if (key.round !== undefined)
+      roundWaiters.set(key.round, done)
+    else
+      countWaiters.add(Object.assign(key, { resolve: done }))
+  })
+}
+
+/** The bus, with every entry this process delivers timed. */
+function timed(bus) {
+  return {
+    name: bus.name,
+    open: (listener, options) => bus.open({
+      entry(entry) {
+        const entryAt = now()
+        listener.entry(entry)
+        recordDelivery(entry, entryAt)
+      },
+      reset: (state, reason) => listener.reset(state, reason),
+    }, options),
+  }
+}
+
 async function start() {
   if (system === 'live-assets') {
-    const live = await createLiveServer({ port: 0, heartbeatMs, logger: silentLogger })
+    const bus = timed(redisUrl ? redisBus({ url: redisUrl }) : memoryBus())
+    const live = await createLiveServer({ port: 0, heartbeatMs, logger: silentLogger, bus, requireBus: !!redisUrl })
     return {
       port: live.port,
       path: '/__live_assets/events',
@@ -100,6 +177,44 @@ async function main() {
         reply({ cpuMs: (user + system) / 1000, wallMs: now() - startedAt })
         break
       }
+      case 'mark':
+        deliveries.delete(message.round)
+        marks.set(message.round, process.cpuUsage())
+        reply({})
+        break
+      case 'delivery':
+        // This process's delivery of the round, once it has happened (null after the timeout).
+        await deliveredOr(message.timeout ?? 15_000, { round: message.round }, () => deliveries.has(message.round))
+        reply({ delivery: deliveries.get(message.round) ?? null })
+        break
+      case 'burst': {
+        // `count` events one after the other, each published `gapMs` after the one before was delivered here, so that
+        // every read of the bus (in every process) carries one entry, as with events seconds apart. Per event:
+        // publish -> id (the append's round trip) and publish -> entry delivered here.
+        const appendMs = []
+        const entryMs = []
+        for (let i = 1; i <= message.count; i++) {
+          const round = -(message.first + i)
+          const publishedAt = now()
+          await server.publish(round)
+          appendMs.push(now() - publishedAt)
+          await deliveredOr(15_000, { round }, () => deliveries.has(round))
+          entryMs.push((deliveries.get(round)?.entryAt ?? Number.NaN) - publishedAt)
+          deliveries.delete(round)
+          if (message.gapMs)
+            await sleep(message.gapMs)
+        }
+        reply({ appendMs, entryMs })
+        break
+      }
+      case 'until':
+        // Waits until this process has delivered `entries` entries in all.
+        await deliveredOr(message.timeout ?? 15_000, { entries: message.entries }, () => delivered.entries >= message.entries)
+        reply({ cpuMs: cpuMsSince(), ...delivered })
+        break
+      case 'cpu':
+        reply({ cpuMs: cpuMsSince(), ...delivered })
+        break
       case 'close':
         await server.close()
         reply({})

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url'
 import { DEFAULT_HEARTBEAT_MS } from '@live-assets/core'
 import { summarize } from './stats.mjs'
 
-const SERVER = fileURLToPath(new URL('./fanout-server.mjs', import.meta.url))
-const CLIENTS = fileURLToPath(new URL('./fanout-clients.mjs', import.meta.url))
+export const SERVER = fileURLToPath(new URL('./fanout-server.mjs', import.meta.url))
+export const CLIENTS = fileURLToPath(new URL('./fanout-clients.mjs', import.meta.url))
 /** Open files each process may have: 10,000 streams need that many sockets on both ends. */
 export const FD_LIMIT = 20_000
 /** Each system's default time between two heartbeats: the idle window holds a whole period of it. */
@@ -22,7 +22,7 @@ export const HEARTBEAT_MS = { 'live-assets': DEFAULT_HEARTBEAT_MS, 'webpack-hot-
 export const CLIENT_PROCESSES = os.availableParallelism()
 
 /** A node process with IPC, started through `sh` so that `ulimit -n` applies to it. */
-function child(script, args, nodeArgs = []) {
+export function child(script, args, nodeArgs = []) {
   const quoted = [process.execPath, ...nodeArgs, script, ...args].map(a => `'${String(a).replace(/'/g, `'\\''`)}'`).join(' ')
   const proc = spawn('sh', ['-c', `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${quoted}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let nextId = 0
@@ -57,13 +57,33 @@ function child(script, args, nodeArgs = []) {
   }
 }
 
-async function waitUntil(check, timeout, what) {
+export async function waitUntil(check, timeout, what) {
   const deadline = Date.now() + timeout
   while (!(await check())) {
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
     await sleep(50)
   }
+}
+
+/**
+ * Publish -> receive of every stream for every round in `publishedAt` (round -> publish time), and how many streams
+ * times rounds received nothing.
+ */
+export async function receiptLatencies(clients, publishedAt) {
+  const latencies = []
+  let lost = 0
+  for (const { receipts, count } of await Promise.all(clients.map(c => c.ask({ cmd: 'receipts' })))) {
+    for (const [round, at] of Object.entries(publishedAt)) {
+      for (const t of receipts[round] ?? Array.from({ length: count }, () => 0)) {
+        if (t)
+          latencies.push(t - at)
+        else
+          lost++
+      }
+    }
+  }
+  return { latencies, lost }
 }
 
 /** One system at one N. */
@@ -93,7 +113,7 @@ async function measure(system, n, { rounds, processes, idleMs, heartbeatMs = HEA
     // One warm-up round (round 0, which the clients do not record), so that the rounds run optimised code.
     await server.ask({ cmd: 'publish', round: 0 })
     await sleep(1000)
-    const publishedAt = []
+    const publishedAt = {}
     const publishCost = []
     const flushCost = []
     const cpuCost = []
@@ -107,18 +127,7 @@ async function measure(system, n, { rounds, processes, idleMs, heartbeatMs = HEA
       const received = async () => (await Promise.all(clients.map(c => c.ask({ cmd: 'received', round })))).reduce((sum, r) => sum + r.received, 0)
       await waitUntil(async () => (await received()) >= open, 15_000, `round ${round} to reach every client`).catch(() => {})
     }
-    const latencies = []
-    let lost = 0
-    for (const { receipts, count } of await Promise.all(clients.map(c => c.ask({ cmd: 'receipts' })))) {
-      for (let round = 1; round <= rounds; round++) {
-        for (const t of receipts[round] ?? Array.from({ length: count }, () => 0)) {
-          if (t)
-            latencies.push(t - publishedAt[round])
-          else
-            lost++
-        }
-      }
-    }
+    const { latencies, lost } = await receiptLatencies(clients, publishedAt)
     const idle = await server.ask({ cmd: 'idle-cpu', ms: idleMs })
     const after = await server.ask({ cmd: 'memory' })
     const summary = summarize(latencies)

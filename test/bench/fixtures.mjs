@@ -68,6 +68,18 @@ export async function loadFrom(dir, id) {
   }
 }
 
+/**
+ * A TypeScript module of the e2e tests (`test/utils/*.ts`), loaded through Vite's module runner (`runnerImport()`,
+ * what Vite loads its config files with): Vite is a devDependency of test/ already and vitest runs the same file
+ * through the same runner, so the bench and the tests share one copy, with no build step.
+ */
+export async function importTestModule(file) {
+  const fromTest = createRequire(path.join(ROOT, 'test/package.json'))
+  const { runnerImport } = await import(pathToFileURL(fromTest.resolve('vite')).href)
+  const { module } = await runnerImport(path.join(ROOT, file), { root: path.join(ROOT, 'test'), logLevel: 'error' })
+  return module
+}
+
 /** Version of a package as the project resolves it. */
 export function versionFrom(dir, id) {
   const require = createRequire(path.join(dir, 'package.json'))

@@ -12,7 +12,7 @@ import process from 'node:process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { chromium } from 'playwright-core'
 import { css, probeColor, SENTINEL } from './fixtures.mjs'
-import { summarize } from './stats.mjs'
+import { shuffle, summarize } from './stats.mjs'
 import { GROUPS, SYSTEMS } from './systems.mjs'
 
 export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium'
@@ -114,14 +114,6 @@ async function openProbe(browser, url) {
     clockOffset: () => clockOffset(run),
     close: () => context.close(),
   }
-}
-
-function shuffle(items) {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[items[i], items[j]] = [items[j], items[i]]
-  }
-  return items
 }
 
 /**

@@ -19,3 +19,12 @@ export function summarize(samples) {
     max: sorted.at(-1) ?? Number.NaN,
   }
 }
+
+/** The items in a random order (in place). */
+export function shuffle(items) {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[items[i], items[j]] = [items[j], items[i]]
+  }
+  return items
+}
