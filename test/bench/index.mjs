@@ -16,10 +16,10 @@ import { parseArgs } from 'node:util'
 import { measureBus } from './bus.mjs'
 import { latencyChart } from './chart.mjs'
 import { measureEngines } from './engines.mjs'
-import { CLIENT_PROCESSES, FD_LIMIT, measureFanout } from './fanout.mjs'
+import { CLIENT_PROCESSES, FD_LIMIT, HEARTBEAT_MS, measureFanout } from './fanout.mjs'
 import { ROOT, versionFrom } from './fixtures.mjs'
 import { measureLatency } from './latency.mjs'
-import { busSection, enginesSection, explain, fanoutTargets, latencyTargets, table } from './report.mjs'
+import { busSection, enginesSection, explain, fanoutTargets, heartbeatNote, latencyTargets, table } from './report.mjs'
 import { clientSize, idleMemory, viteStart } from './small.mjs'
 
 const { values } = parseArgs({
@@ -233,7 +233,7 @@ async function main() {
     md.push('## 2. Fan-out', '')
     md.push('### Method', '')
     md.push(
-      '- The server runs alone in its own process (`test/bench/fanout-server.mjs`, `--expose-gc`): `createLiveServer()` from `@live-assets/core`, or webpack-hot-middleware\'s middleware on `node:http` (created with a webpack compiler that never runs; events go out through its `publish()`). Heartbeats at each system\'s default: every 30 s for live-assets (`DEFAULT_HEARTBEAT_MS`), every 10 s for webpack-hot-middleware. Both processes load the same modules (webpack, the compiler, webpack-hot-middleware and `@live-assets/core`) whichever system serves, so that neither baseline holds memory the other lacks.',
+      `- The server runs alone in its own process (\`test/bench/fanout-server.mjs\`, \`--expose-gc\`): \`createLiveServer()\` from \`@live-assets/core\`, or webpack-hot-middleware's middleware on \`node:http\` (created with a webpack compiler that never runs; events go out through its \`publish()\`). Heartbeats at each system's default: every ${HEARTBEAT_MS['live-assets'] / 1000} s for live-assets (\`DEFAULT_HEARTBEAT_MS\`), every ${HEARTBEAT_MS['webpack-hot-middleware'] / 1000} s for webpack-hot-middleware. Both processes load the same modules (webpack, the compiler, webpack-hot-middleware and \`@live-assets/core\`) whichever system serves, so that neither baseline holds memory the other lacks.`,
       `- N raw SSE clients on 127.0.0.1, spread over ${CLIENT_PROCESSES} client processes (one per core), each started through \`sh -c 'ulimit -n ${FD_LIMIT}; exec node ...'\` and connecting in batches of 100. Each client is a bare \`node:net\` socket: it writes \`GET <path> HTTP/1.1\` with \`Host\` and \`Accept: text/event-stream\` by hand, counts the stream as open when the status line says 200, and scans every byte it receives (status line, headers, chunk framing and all events; every read goes into one shared buffer) for \`round-<digits>\`, holding back a read that does not end at a line end until the rest arrives. No HTTP parser, no stream object per response, no EventSource polyfill: the same clients for both systems, as light as a reader of the raw stream can be, so that the receiving side is not what is measured.`,
       '- One warm-up round, then 10 rounds per N, 200-500 ms apart. The server takes `performance.timeOrigin + performance.now()` just before `publish()`; each client takes the same clock when the read holding the event returns. Both are the same wall-clock-anchored clock on one machine. **lost** = streams times rounds minus events received.',
       '- **publish ms**: how long the `publish()` call takes. `node:http` corks a socket on `write()` and uncorks it on the next tick, so the writes reach the kernel after `publish()` returns: **sent ms** is the time until the ticks after it have run (a `setImmediate` in the server), i.e. until the event is in the kernel for all N streams, and **CPU ms / event** the server\'s CPU time (user + system) over the same span.',
@@ -247,6 +247,7 @@ async function main() {
     ), '')
     md.push('### Targets', '')
     md.push(table(['target', 'result', 'met?'], fanoutTargets(rows)), '')
+    md.push(...heartbeatNote(rows))
   }
 
   if (report.small) {

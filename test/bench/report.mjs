@@ -65,6 +65,24 @@ export function fanoutTargets(rows) {
   return out
 }
 
+/**
+ * Why live-assets pings as often as it does, with this run's cost of a ping: the idle window holds one heartbeat
+ * period, so its CPU is what one ping costs (the write to every stream and the collection of what the writes leave).
+ */
+export function heartbeatNote(rows) {
+  const n = Math.max(...rows.map(r => r.n))
+  const { ours } = fanoutRow(rows, n)
+  if (!ours)
+    return []
+  const pingMs = ours.idleCpuPercent / 100 * ours.idleMs
+  const period = ours.heartbeatMs / 1000
+  return [
+    `- **The heartbeat (${period} s).** A ping is one write per stream: in this run one cost ${ms(pingMs)} of CPU at ${n.toLocaleString('en')} streams (${(pingMs / n * 1000).toFixed(1)} µs per stream), which every 30 s (the previous default) would be ${(pingMs / 300).toFixed(2)} % of a core. ${ours.idleCpuPercent <= 1 ? `${period} s leaves room under the 1 % target for the spread between runs (0.7 to 1.6 % of a core at 30 s, below). ` : ''}A ping every ${period} s leaves ${60 - period} s under the 60 s idle timeout of common proxies (nginx's \`proxy_read_timeout\`, AWS ALB), so a ping up to ${60 - period} s late still keeps a proxied stream, and the client's watchdog gives a silent stream 2.5 heartbeats, so a half-open stream is given up after ${2.5 * period} s (the page then resumes from its last event id: nothing is lost).`,
+    '- **Where a ping\'s CPU goes** (measured at 10,000 streams and a 30 s heartbeat, per ping, with the CPU taken before the ping and after the turn of the event loop that sends its writes): about 0.2 s in the writes (20 µs per stream; a bare \`node:http\` server doing only \`res.write()\` to as many streams costs 23 to 29 µs per stream, most of it in \`writev()\`, whose loopback receive half runs inside the sender), then, after most pings, a full collection of the ~1 KB per stream the writes leave (\`--trace-gc\`: by then V8 has promoted most of it, and the old generation has grown by 5 to 10 MB): 35 to 50 ms of the main thread, plus concurrent marking on other threads. Whole windows of 30 s came to 0.7 to 1.2 % of a core, depending on whether that collection fell in them (1.58 % in the last full run at 30 s). Taking the broadcaster\'s \`flush?.()\` and \`writableLength\` check out of the ping changed nothing measurable (0.65 and 1.05 %), nor did sending a ping in slices of 128 or 256 streams per turn of the event loop (0.56 to 1.64 %): both stay.',
+    '',
+  ]
+}
+
 /** The CLI path in Chromium, Firefox and WebKit: method, results and what each engine's figures can and cannot say. */
 export function enginesSection({ results }) {
   const perEngine = Math.max(...results.map(r => r.count + r.missed))
@@ -312,17 +330,13 @@ export function explain({ latency, fanout }) {
       )
     }
     if (ours && ours.idleCpuPercent > 1) {
-      const period = (ours.heartbeatMs ?? 30_000) / 1000
+      const period = ours.heartbeatMs / 1000
       out.push(
         `- **Idle CPU at ${N} streams (${ours.idleCpuPercent.toFixed(2)} % of a core at a ${period} s heartbeat; webpack-hot-middleware ${peer ? peer.idleCpuPercent.toFixed(2) : '-'} % at its 10 s; target ≤ 1 %).**`,
-        '  Between pings the server does nothing measurable; a ping costs a write to each stream (about half of its CPU, in',
-        '  `writev()`) and the garbage it leaves (about 1 KB per stream: a dozen small collections and a full one). It is',
-        '  already encoded once into one shared buffer by one timer; a comment instead of an event costs the same write (and',
-        '  an `EventSource` never shows comments to the watchdog), and corking each write measured no gain. The default',
-        '  went from 10 s to 30 s this round (half of a 60 s proxy idle timeout; a half-open stream is then noticed by the',
-        '  client after 75 s, with nothing lost thanks to the replay), which halved the figure. **What would fix it:** writing',
-        '  a pre-framed chunk straight to each socket (about 25 % less per ping, measured) or a stream object lighter than',
-        '  `ServerResponse`; both depend on `node:http` internals and lose HTTP/2 and compression support as they stand.',
+        '  Between pings the server does nothing measurable; see "The heartbeat" above for what a ping costs and where it',
+        '  goes. The write itself is at the `node:http` floor. **What would fix it:** a longer heartbeat only while no proxy',
+        '  sits in between, or a stream object lighter than `ServerResponse`, which would lose HTTP/2 and compression',
+        '  middleware support as it stands.',
         '',
       )
     }

@@ -38,7 +38,7 @@ describe('through nginx (Debian package, default buffering)', () => {
 
   beforeAll(async () => {
     live = await createLiveServer({ port: 0, logger: silentLogger, heartbeatMs: 300 })
-    // Default heartbeat (30 s): longer than the proxy's idle timeout below.
+    // Default heartbeat (45 s): longer than the proxy's idle timeout below.
     quiet = await createLiveServer({ port: 0, logger: silentLogger })
     const upstream = (server: LiveServer): string => `http://127.0.0.1:${server.port}/`
     // Only proxy_pass: buffering, HTTP/1.0 to the upstream and the 60 s read timeout are nginx's defaults.

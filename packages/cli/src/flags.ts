@@ -115,7 +115,7 @@ export const FLAGS: Flag[] = [
     type: 'string',
     value: '<ms>',
     group: 'Server',
-    description: 'Time between two pings; pages reconnect after 2.5 silent heartbeats. Default: 30000',
+    description: 'Time between two pings; pages reconnect after 2.5 silent heartbeats. Default: 45000',
   },
   {
     name: 'token',

@@ -33,7 +33,7 @@ export interface LiveAssetsOptions {
   base?: string
   /**
    * Time between two `ping` events, in ms. The client reconnects after 2.5 heartbeats of silence.
-   * @default 30000
+   * @default 45000
    */
   heartbeatMs?: number
   /**

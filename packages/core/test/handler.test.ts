@@ -169,7 +169,7 @@ describe('client.js', () => {
     expect(answer.headers['content-type']).toBe('text/javascript; charset=utf-8')
     expect(answer.headers['x-content-type-options']).toBe('nosniff')
     expect(answer.body).not.toContain('__LIVE_ASSETS_CONFIG__')
-    expect(answer.body).toContain('{"base":"/__live_assets","heartbeatMs":30000,"fallback":"stylesheets","overlay":true,"debug":false}')
+    expect(answer.body).toContain('{"base":"/__live_assets","heartbeatMs":45000,"fallback":"stylesheets","overlay":true,"debug":false}')
   })
 })
 

@@ -8,7 +8,7 @@ describe('resolveOptions', () => {
     const resolved = resolveOptions({ logger: silentLogger })
     expect(resolved).toMatchObject({
       base: '/__live_assets',
-      heartbeatMs: 30_000,
+      heartbeatMs: 45_000,
       retryMs: 1000,
       replay: 100,
       maxBufferedBytes: 1024 * 1024,

@@ -10,7 +10,7 @@ describe('resolveOptions', () => {
       debug: false,
       server: {
         base: '/__live_assets',
-        heartbeatMs: 30_000,
+        heartbeatMs: 45_000,
         allowedOrigins: [],
         loopbackOrigins: true,
         client: { fallback: 'stylesheets', overlay: true, debug: false },
