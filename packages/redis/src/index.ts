@@ -92,6 +92,23 @@ export function redisBus(options: RedisBusOptions = {}): Bus {
       let lagMs: number | undefined
       let nodes: BusNode[] = []
 
+      /**
+       * A command of the writer connection. A Redis restarted with its data answers `LOADING` until it has read it
+       * back, also to the commands queued while it was away: those are sent again, so that no event is lost to it.
+       */
+      async function send<T>(args: string[]): Promise<T> {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await client.sendCommand<T>(args)
+          }
+          catch (error) {
+            if (closed || !(error as Error).message?.startsWith('LOADING'))
+              throw error
+            await delay(Math.min(2 ** attempt * 10, 500))
+          }
+        }
+      }
+
       const toEntry = (logEpoch: string) => (raw: RawEntry): BusEntry => {
         const seq = Number(raw[0].slice(2))
         return { id: formatEventId(logEpoch, seq), seq, event: field(raw, 'e'), data: field(raw, 'd') }
@@ -99,7 +116,7 @@ export function redisBus(options: RedisBusOptions = {}): Bus {
 
       /** Joins the log, or finds it replaced; a log behind what was delivered here (an older snapshot) is started anew. */
       async function sync(): Promise<BusState & { seq: number }> {
-        const [logEpoch, seq, entries] = await client.sendCommand<[string, number, RawEntry[]]>(['EVAL', SYNC, '3', keys.epoch, keys.seq, keys.log, newEpoch(), epoch, String(delivered), maxLen])
+        const [logEpoch, seq, entries] = await send<[string, number, RawEntry[]]>(['EVAL', SYNC, '3', keys.epoch, keys.seq, keys.log, newEpoch(), epoch, String(delivered), maxLen])
         return { epoch: logEpoch, seq: Number(seq), entries: entries.map(toEntry(logEpoch)) }
       }
 
@@ -171,19 +188,19 @@ export function redisBus(options: RedisBusOptions = {}): Bus {
       const connection: BusConnection = {
         state: initial,
         async append(event, data) {
-          const [logEpoch, seq] = await client.sendCommand<[string, number]>(['EVAL', APPEND, '3', keys.epoch, keys.seq, keys.log, newEpoch(), maxLen, event, data, String(Date.now())])
+          const [logEpoch, seq] = await send<[string, number]>(['EVAL', APPEND, '3', keys.epoch, keys.seq, keys.log, newEpoch(), maxLen, event, data, String(Date.now())])
           return formatEventId(logEpoch, Number(seq))
         },
         async since(id) {
           const parsed = parseEventId(id)
           if (!parsed)
             return undefined
-          const entries = await client.sendCommand<RawEntry[] | null>(['EVAL', SINCE, '3', keys.epoch, keys.seq, keys.log, parsed.epoch, String(parsed.seq)])
+          const entries = await send<RawEntry[] | null>(['EVAL', SINCE, '3', keys.epoch, keys.seq, keys.log, parsed.epoch, String(parsed.seq)])
           return entries?.map(toEntry(parsed.epoch))
         },
         async claim(versions: ReadonlyMap<string, FileVersion>) {
           const args = [...versions].flatMap(([key, { mtimeMs, digest }]) => [key, String(mtimeMs), digest])
-          return new Set(await client.sendCommand<string[]>(['EVAL', CLAIM, '1', keys.versions, ...args]))
+          return new Set(await send<string[]>(['EVAL', CLAIM, '1', keys.versions, ...args]))
         },
         stats: () => ({ name, connected: client.isReady && reader.isReady, lastId: formatEventId(epoch, delivered), lagMs, nodes }),
         async close() {
