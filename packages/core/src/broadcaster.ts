@@ -34,8 +34,11 @@ export interface Broadcaster {
   publish: Publish
   /** Turns a request into a stream. `lastEventId` comes from the header or the query. */
   subscribe: (req: IncomingMessage, res: ServerResponse, lastEventId?: string) => void
-  /** Of the given file versions, those this process publishes: all of them, unless the bus is shared. */
-  claim: (versions: ReadonlyMap<string, FileVersion>) => Promise<Set<string>>
+  /**
+   * Of the given keys (files' URLs), those this process publishes: all of them, unless the bus is shared, which is
+   * then given their versions (asked for only then: the stat of every saved file is no work for a bus of one process).
+   */
+  claim: (keys: string[], versions: () => ReadonlyMap<string, FileVersion>) => Promise<Set<string>>
   /** Resolves once the bus is open (or, unless `requireBus`, replaced by memory after a warning). */
   readonly ready: Promise<void>
   stats: () => Stats
@@ -271,9 +274,9 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
 
     ready,
 
-    async claim(versions) {
+    async claim(keys, versions) {
       await ready
-      return connection?.claim ? connection.claim(versions) : new Set(versions.keys())
+      return connection?.claim ? connection.claim(versions()) : new Set(keys)
     },
 
     subscribe(req, res, lastEventId) {

@@ -34,7 +34,7 @@ export interface Publisher {
    * end here.
    */
   changed: (batch: ChangeBatch) => void
-  /** Of these file versions, those this process publishes: see {@link Broadcaster.claim}. */
+  /** Of these files' keys, those this process publishes: see {@link Broadcaster.claim}. */
   claim: Broadcaster['claim']
 }
 
@@ -91,7 +91,7 @@ export function createPublisher(handler: Handler, logger: PublisherLogger): Publ
         logger.info(`image update: ${images.join(', ')} ${pages()}`)
       publisher.reloadAssets(images)
     },
-    claim: versions => handler.broadcaster.claim(versions),
+    claim: (keys, versions) => handler.broadcaster.claim(keys, versions),
   }
   return publisher
 }
@@ -139,15 +139,15 @@ export function createFilePublisher(publisher: Publisher, { mounts, cwd, reload 
 
   /** The batch's files that this process publishes. */
   async function claimed(files: string[], hashes?: ReadonlyMap<string, string>): Promise<string[]> {
-    const versions = new Map(files.map(file => [keyOf(file), versionOf(file, hashes?.get(file))]))
-    const mine = await publisher.claim(versions)
-    const others = files.filter(file => !mine.has(keyOf(file)))
+    const keys = files.map(keyOf)
+    const mine = await publisher.claim(keys, () => new Map(files.map((file, i) => [keys[i]!, versionOf(file, hashes?.get(file))])))
+    const others = files.filter((_, i) => !mine.has(keys[i]!))
     if (others.length)
       logger.debug?.(`${others.map(relative).join(', ')}: already published by another process`)
     // Another process checks them: an error this one had for them is its to resolve.
     for (const file of others.filter(file => fileKind(file) === 'stylesheet'))
       publisher.setError(`stylesheet:${file}`, undefined)
-    return files.filter(file => mine.has(keyOf(file)))
+    return files.filter((_, i) => mine.has(keys[i]!))
   }
 
   async function publish(all: string[], contents?: ReadonlyMap<string, Buffer | string>, hashes?: ReadonlyMap<string, string>): Promise<void> {

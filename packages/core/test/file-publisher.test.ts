@@ -15,7 +15,7 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }))
 
 /** A Publisher that records what a batch of saved files turned into: errors by their first line, and batches. */
-function recorder(claim: Publisher['claim'] = async versions => new Set(versions.keys())): { publisher: Publisher, events: unknown[] } {
+function recorder(claim: Publisher['claim'] = async keys => new Set(keys)): { publisher: Publisher, events: unknown[] } {
   const events: unknown[] = []
   const publisher: Publisher = {
     claim,
@@ -45,8 +45,8 @@ describe('createFilePublisher', () => {
     await writeFile(mine, '.a { color: red }\n')
     await writeFile(theirs, '.b { color: red }\n')
     const asked: unknown[] = []
-    const { publisher, events } = recorder(async (versions) => {
-      asked.push(Object.fromEntries(versions))
+    const { publisher, events } = recorder(async (_keys, versions) => {
+      asked.push(Object.fromEntries(versions()))
       return new Set(['/mine.css'])
     })
     const publish = createFilePublisher(publisher, { mounts: [directoryMount(dir, '/')], cwd: dir, logger: silentLogger })
