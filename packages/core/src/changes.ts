@@ -23,7 +23,11 @@ export interface ChangeCollectorOptions {
 }
 
 export interface ChangeCollector {
-  /** Records the current content of files without reporting them, so that a first save without changes is quiet. */
+  /**
+   * Records the current content of files without reporting them, so that a first save without changes is quiet. A
+   * file modified since the collector was made is reported instead: it was saved while its watcher was starting, and
+   * its event may come after this read, which would make it look unchanged.
+   */
   prime: (files: string[]) => Promise<void>
   /** A watcher saw this file change, appear or disappear. */
   add: (file: string) => void
@@ -59,6 +63,8 @@ const READ_CONCURRENCY = 32
  * they are not read again; a larger batch (a checkout) is read as before and only its hashes are kept.
  */
 const SMALL_BATCH_FILES = 8
+/** A file's time stamp comes from the kernel's coarse clock, up to a tick (4-10 ms) behind `Date.now()`. */
+const CLOCK_TICK_MS = 10
 const SYNC_READ_BYTES = 1024 * 1024
 
 /** What reading one file gave: `undefined` hash when it is gone, its content when the batch was small. */
@@ -74,6 +80,7 @@ interface Read {
  */
 export function createChangeCollector(options: ChangeCollectorOptions): ChangeCollector {
   const debounceMs = options.debounceMs ?? 20
+  const createdAt = Date.now()
   const hashes = new Map<string, string>()
   let pending = new Set<string>()
   const rechecks = new Map<string, NodeJS.Timeout>()
@@ -101,6 +108,15 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       if (!GONE.has((error as NodeJS.ErrnoException).code ?? ''))
         options.onError(error as Error, file)
       return undefined
+    }
+  }
+
+  function modifiedSince(file: string, time: number): boolean {
+    try {
+      return statSync(file).mtimeMs >= time
+    }
+    catch {
+      return false
     }
   }
 
@@ -184,7 +200,16 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     prime(files) {
       return enqueue(async () => {
         const read = await readAll(files)
-        files.forEach((file, i) => read[i]!.hash !== undefined && !hashes.has(file) && hashes.set(file, read[i]!.hash!))
+        files.forEach((file, i) => {
+          const { hash } = read[i]!
+          if (hash === undefined || hashes.has(file))
+            return
+          // Stat'ed after the read: a save between the two is reported too, and reads its final content.
+          if (modifiedSince(file, createdAt - CLOCK_TICK_MS))
+            collect(file, true)
+          else
+            hashes.set(file, hash)
+        })
       })
     },
     add(file) {

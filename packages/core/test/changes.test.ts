@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createChangeCollector } from '../src/changes'
+import { writeExisting as existing } from './helpers'
 
 let dir: string
 beforeEach(async () => {
@@ -30,7 +31,7 @@ async function until<T>(check: () => T | undefined, timeout = 5_000): Promise<T>
 /** A collector primed with one existing file, `a.css`. */
 async function oneFile(): Promise<{ a: string, reports: string[][], collector: ReturnType<typeof createChangeCollector> }> {
   const a = path.join(dir, 'a.css')
-  await writeFile(a, 'a{}')
+  await existing(a, 'a{}')
   const reports: string[][] = []
   const collector = createChangeCollector({ onChange: files => void reports.push(files), onError: fail })
   await collector.prime([a])
@@ -42,7 +43,7 @@ describe('createChangeCollector', () => {
     const a = path.join(dir, 'a.css')
     const b = path.join(dir, 'b.css')
     const c = path.join(dir, 'c.css')
-    await Promise.all([writeFile(a, 'a{}'), writeFile(b, 'b{}'), writeFile(c, 'c{}')])
+    await Promise.all([existing(a, 'a{}'), existing(b, 'b{}'), existing(c, 'c{}')])
     const reports: string[][] = []
     // A long window: the first report must not wait for it.
     const collector = createChangeCollector({ debounceMs: 2000, onChange: files => void reports.push(files), onError: fail })
@@ -106,7 +107,7 @@ describe('createChangeCollector', () => {
   it('hands on the bytes it hashed for a small batch (none for a deleted file), so that they are not read again', async () => {
     const { a, collector } = await oneFile()
     const b = path.join(dir, 'b.css')
-    await writeFile(b, 'b{}')
+    await existing(b, 'b{}')
     const reports: [string[], ReadonlyMap<string, Buffer>][] = []
     const watched = createChangeCollector({ onChange: (files, contents) => void reports.push([files, contents]), onError: fail })
     await watched.prime([a, b])
@@ -139,7 +140,7 @@ describe('createChangeCollector', () => {
 
   it('keeps only hashes for a batch of many files (a checkout), not their contents', async () => {
     const files = Array.from({ length: 40 }, (_, i) => path.join(dir, `f${String(i).padStart(2, '0')}.css`))
-    await Promise.all(files.map(file => writeFile(file, 'x{}')))
+    await Promise.all(files.map(file => existing(file, 'x{}')))
     const reports: [string[], ReadonlyMap<string, Buffer>][] = []
     const collector = createChangeCollector({ onChange: (changed, contents) => void reports.push([changed, contents]), onError: fail })
     await collector.prime(files)
@@ -159,5 +160,23 @@ describe('createChangeCollector', () => {
     collector.add(a)
     expect(await until(() => reports[0])).toEqual([a])
     collector.close()
+  })
+
+  it('reports a file saved while its watcher was starting, even when the save\'s event comes after the priming read', async () => {
+    const a = path.join(dir, 'a.css')
+    const b = path.join(dir, 'b.css')
+    await Promise.all([existing(a, 'a{}'), existing(b, 'b{}')])
+    const reports: string[][] = []
+    const collector = createChangeCollector({ onChange: files => void reports.push(files), onError: fail })
+    // Saved after the collector was made, before the list of existing files was read; its event is late.
+    await writeFile(b, 'b{color:red}')
+    await collector.prime([a, b])
+    collector.add(b)
+    expect(await until(() => reports[0])).toEqual([b])
+    // a was not modified: saving it unchanged stays quiet, and b is not reported twice.
+    collector.add(a)
+    await new Promise(resolve => setTimeout(resolve, 150))
+    expect(reports).toEqual([[b]])
+    await collector.close()
   })
 })

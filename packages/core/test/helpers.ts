@@ -1,10 +1,18 @@
 import type { EventSourceMessage } from 'eventsource-parser'
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { LiveServer, LiveServerOptions } from '../src'
+import { utimes, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { createParser } from 'eventsource-parser'
 import { afterEach } from 'vitest'
 import { createLiveServer, silentLogger } from '../src'
+
+/** Writes a file that was there before a watcher started: saved a minute ago (one saved as it starts is reported). */
+export async function writeExisting(file: string, content: string): Promise<void> {
+  await writeFile(file, content)
+  const minuteAgo = new Date(Date.now() - 60_000)
+  await utimes(file, minuteAgo, minuteAgo)
+}
 
 /** Polls until `predicate` holds; fails after `timeoutMs`. */
 export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {

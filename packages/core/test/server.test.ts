@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { silentLogger } from '../src'
-import { fetchRaw, openStream, useLiveServers, waitFor } from './helpers'
+import { fetchRaw, openStream, useLiveServers, waitFor, writeExisting } from './helpers'
 
 const start = useLiveServers()
 
@@ -225,9 +225,9 @@ describe('watching', () => {
   it('publishes changed stylesheets as URL paths, reloads for `reload` globs, and stays quiet for unchanged saves', async () => {
     const dir = await realpath(await mkdtemp(join(tmpdir(), 'live-assets-server-')))
     await mkdir(join(dir, 'assets/css'), { recursive: true })
-    await writeFile(join(dir, 'assets/css/app.css'), 'body { color: red }')
-    await writeFile(join(dir, 'assets/css/other.css'), 'p { color: red }')
-    await writeFile(join(dir, 'index.html'), '<p>1</p>')
+    await writeExisting(join(dir, 'assets/css/app.css'), 'body { color: red }')
+    await writeExisting(join(dir, 'assets/css/other.css'), 'p { color: red }')
+    await writeExisting(join(dir, 'index.html'), '<p>1</p>')
     const server = await start({ watch: { cwd: dir, paths: ['assets/**/*.css'], root: join(dir, 'assets'), urlBase: '/static', reload: ['*.html'] } })
     const stream = await openStream(events(server))
     await waitFor(() => stream.events.length === 1)
@@ -252,11 +252,9 @@ describe('watching images and source maps', () => {
     const dir = await realpath(await mkdtemp(join(tmpdir(), 'live-assets-server-')))
     await mkdir(join(dir, 'public/img'), { recursive: true })
     const put = (file: string, content: string): Promise<void> => writeFile(join(dir, 'public', file), content)
-    await put('app.css', 'body { color: red }')
-    await put('app.css.map', '{"version":3,"mappings":""}')
-    await put('img/logo.svg', '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
-    await put('img/photo.PNG', 'png 1')
-    await put('notes.txt', 'a')
+    const existing = { 'app.css': 'body { color: red }', 'app.css.map': '{"version":3,"mappings":""}', 'img/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>', 'img/photo.PNG': 'png 1', 'notes.txt': 'a' }
+    for (const [file, content] of Object.entries(existing))
+      await writeExisting(join(dir, 'public', file), content)
     // A `reload` glob that covers everything: stylesheets, images and source maps still never reload the page.
     const server = await start({ watch: { cwd: dir, paths: ['public'], urlBase: '/static', reload: ['public/**'] } })
     const stream = await openStream(events(server))
