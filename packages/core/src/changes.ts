@@ -63,8 +63,6 @@ const READ_CONCURRENCY = 32
  * they are not read again; a larger batch (a checkout) is read as before and only its hashes are kept.
  */
 const SMALL_BATCH_FILES = 8
-/** A file's time stamp comes from the kernel's coarse clock, up to a tick (4-10 ms) behind `Date.now()`. */
-const CLOCK_TICK_MS = 10
 const SYNC_READ_BYTES = 1024 * 1024
 
 /** What reading one file gave: `undefined` hash when it is gone, its content when the batch was small. */
@@ -80,7 +78,8 @@ interface Read {
  */
 export function createChangeCollector(options: ChangeCollectorOptions): ChangeCollector {
   const debounceMs = options.debounceMs ?? 20
-  const createdAt = Date.now()
+  // Below a millisecond: a file written just before, in the same millisecond, must not look newer.
+  const createdAt = performance.timeOrigin + performance.now()
   const hashes = new Map<string, string>()
   let pending = new Set<string>()
   const rechecks = new Map<string, NodeJS.Timeout>()
@@ -204,8 +203,10 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
           const { hash } = read[i]!
           if (hash === undefined || hashes.has(file))
             return
-          // Stat'ed after the read: a save between the two is reported too, and reads its final content.
-          if (modifiedSince(file, createdAt - CLOCK_TICK_MS))
+          // Stat'ed after the read: a save between the two is reported too, and reads its final content. The kernel
+          // stamps files from a clock up to a tick (4-10 ms) behind `Date.now()`: a file written before the collector
+          // never looks newer (nothing is reported at start), one saved in its first milliseconds may look older.
+          if (modifiedSince(file, createdAt))
             collect(file, true)
           else
             hashes.set(file, hash)

@@ -1,5 +1,5 @@
 import type { Buffer } from 'node:buffer'
-import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, unlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -168,8 +168,10 @@ describe('createChangeCollector', () => {
     await Promise.all([existing(a, 'a{}'), existing(b, 'b{}')])
     const reports: string[][] = []
     const collector = createChangeCollector({ onChange: files => void reports.push(files), onError: fail })
-    // Saved after the collector was made, before the list of existing files was read; its event is late.
+    // Saved after the collector was made, before the list of existing files was read; its event is late. Stamped a
+    // second later: the kernel's clock may run a tick behind, which would make it look older than the collector.
     await writeFile(b, 'b{color:red}')
+    await utimes(b, new Date(Date.now() + 1000), new Date(Date.now() + 1000))
     await collector.prime([a, b])
     collector.add(b)
     expect(await until(() => reports[0])).toEqual([b])

@@ -1,6 +1,6 @@
 import type { FSWatcher } from 'chokidar'
 import type { Watcher, WatcherOptions } from '../src/watcher'
-import { mkdir, mkdtemp, realpath, rename, rm, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath, rename, rm, unlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -116,13 +116,13 @@ describe.each([
   })
 
   it('sees an atomic save (temp file renamed over the original)', async () => {
-    const h = await setup({ 'a.css': 'a {}', 'b.css': 'b {}' }, options)
+    // Stylesheets only, as the CLI watches them: the editor's temp file is not one.
+    const h = await setup({ 'a.css': 'a {}', 'b.css': 'b {}' }, { ...options, paths: '*.css' })
 
     const next = h.nextCallWith('a.css')
     await h.write('a.css.tmp', 'a { color: blue }')
     await rename(h.at('a.css.tmp'), h.at('a.css'))
-    // The temp file is reported as well when it was read before the rename (a busy machine): it is watched too.
-    expect((await next).filter(file => !file.endsWith('.tmp'))).toEqual([h.at('a.css')])
+    expect(await next).toEqual([h.at('a.css')])
 
     // the file is still watched after its inode changed
     await expectOnlyNext(h, 'a.css')
@@ -247,6 +247,8 @@ describe('createWatcher', () => {
     const again = createWatcher({ paths: '.', cwd: h.dir, logger: { info() {}, warn() {}, error() {} }, onChange: changed => void calls.push(changed) })
     cleanups.push(() => again.close())
     await writeFile(h.at('b.css'), 'b { color: red }')
+    // Stamped a second later: the kernel's clock may run a tick behind, which would make it look older than the watcher.
+    await utimes(h.at('b.css'), new Date(Date.now() + 1000), new Date(Date.now() + 1000))
     await again.ready
     await waitFor(() => calls.length > 0, 3000, 'the save made during the scan')
     expect(calls).toEqual([[h.at('b.css')]])
