@@ -83,6 +83,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   const hashes = new Map<string, string>()
   let pending = new Set<string>()
   const rechecks = new Map<string, NodeJS.Timeout>()
+  /** Files read again by their re-check alone, with no event since. */
+  const checking = new Set<string>()
   /** How often a file was read empty right after its change. */
   const emptyReads = new Map<string, number>()
   let timer: NodeJS.Timeout | undefined
@@ -129,18 +131,28 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     return read
   }
 
-  async function report(files: string[], early: boolean): Promise<void> {
+  /**
+   * @param files the batch
+   * @param early the batch went out at once: a file read empty is read again shortly
+   * @param window the end of the quiet window its flush opened, if it did
+   */
+  async function report(files: string[], early: boolean, window?: number): Promise<void> {
     const read = await readAll(files)
     const changed: string[] = []
     const contents = new Map<string, Buffer>()
     const changedHashes = new Map<string, string>()
     files.forEach((file, i) => {
       const { hash, content } = read[i]!
+      // A re-check looks for a save that chokidar swallowed. A deletion is the watcher's to report, after its wait for
+      // an editor's delete-and-rename: reported sooner, the file written again within that wait is one chokidar
+      // takes for a change, after which it misses the file's next deletion.
+      if (checking.delete(file) && hash === undefined)
+        return
       // Read at once, a file just truncated for rewriting looks empty: read it again shortly.
       const retries = emptyReads.get(file) ?? 0
       if (early && hash === EMPTY && hashes.get(file) !== EMPTY && retries < EMPTY_RETRY_MS.length) {
         emptyReads.set(file, retries + 1)
-        setTimeout(readAgain, EMPTY_RETRY_MS[retries], file).unref()
+        setTimeout(readAgain, EMPTY_RETRY_MS[retries], file, true).unref()
         return
       }
       emptyReads.delete(file)
@@ -158,18 +170,23 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       else
         hashes.set(file, hash)
     })
+    // Nothing went out (a file caught between its truncate and its write, a save without changes): the next event,
+    // such as the write itself, is news again and goes out at once.
+    if (!changed.length && window !== undefined && quietUntil === window)
+      quietUntil = 0
     if (!closed && changed.length)
       options.onChange(changed.sort(), contents, changedHashes)
   }
 
-  function collect(file: string, leading: boolean): void {
+  function collect(file: string): void {
     if (closed)
       return
+    checking.delete(file)
     pending.add(file)
     const now = Date.now()
     // Leading edge: a save after a quiet window goes out at once instead of waiting for the window to pass. A
     // half-written file read now is read again by its re-check, and its final content sent then.
-    if (leading && timer === undefined && now >= quietUntil)
+    if (timer === undefined && now >= quietUntil)
       return flush(true)
     if (timer === undefined)
       deadline = now + debounceMs * 10
@@ -178,21 +195,26 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     timer.unref()
   }
 
-  function readAgain(file: string): void {
+  /**
+   * Reads a file once more, as a check rather than a new change: it joins a batch under way, or is read at once. It
+   * opens no quiet window, so a real save right after it still goes out at once.
+   * @param file the file
+   * @param early still allowed to find the file empty again (a retry after an empty read)
+   */
+  function readAgain(file: string, early: boolean): void {
     if (closed)
       return
     pending.add(file)
-    // Joins a batch that is under way, or goes out at once, still allowed to find the file empty again.
     if (timer === undefined)
-      flush(true)
+      flush(early, false)
   }
 
-  function flush(early = false): void {
+  function flush(early = false, opensWindow = true): void {
     const files = [...pending]
     pending = new Set()
     timer = undefined
-    quietUntil = Date.now() + debounceMs
-    void enqueue(() => report(files, early))
+    const window = opensWindow ? quietUntil = Date.now() + debounceMs : undefined
+    void enqueue(() => report(files, early, window))
   }
 
   return {
@@ -207,7 +229,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
           // stamps files from a clock up to a tick (4-10 ms) behind `Date.now()`: a file written before the collector
           // never looks newer (nothing is reported at start), one saved in its first milliseconds may look older.
           if (modifiedSince(file, createdAt))
-            collect(file, true)
+            collect(file)
           else
             hashes.set(file, hash)
         })
@@ -216,11 +238,12 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     add(file) {
       if (closed)
         return
-      collect(file, true)
+      collect(file)
       clearTimeout(rechecks.get(file))
       const recheck = setTimeout(() => {
         rechecks.delete(file)
-        collect(file, false)
+        checking.add(file)
+        readAgain(file, true)
       }, RECHECK_AFTER_MS)
       recheck.unref()
       rechecks.set(file, recheck)

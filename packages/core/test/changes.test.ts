@@ -2,7 +2,7 @@ import type { Buffer } from 'node:buffer'
 import { mkdtemp, rm, unlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createChangeCollector } from '../src/changes'
 import { writeExisting as existing } from './helpers'
 
@@ -180,5 +180,74 @@ describe('createChangeCollector', () => {
     await new Promise(resolve => setTimeout(resolve, 150))
     expect(reports).toEqual([[b]])
     await collector.close()
+  })
+
+  it('reports a save that comes after the re-check of the one before at once, without waiting for a window', async () => {
+    const { a, reports, collector } = await oneFile()
+    // Timers by hand: a report that needs none has happened once the pending I/O and promises are done.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const settled = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
+    try {
+      await writeFile(a, 'a{color:red}')
+      collector.add(a)
+      await settled()
+      expect(reports).toEqual([[a]])
+      // Its re-check (60 ms) reads it again; a formatter's second write comes 70 ms after the save.
+      vi.advanceTimersByTime(70)
+      await settled()
+      await writeFile(a, 'a{color:blue}')
+      collector.add(a)
+      await settled()
+      expect(reports).toEqual([[a], [a]])
+    }
+    finally {
+      vi.useRealTimers()
+      await collector.close()
+    }
+  })
+
+  it('reports a write at once when the event before it found the file empty (an async writer\'s truncate)', async () => {
+    const { a, reports, collector } = await oneFile()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const settled = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
+    try {
+      // The truncate's event: read empty, to be read again shortly (a timer that is not run here).
+      await writeFile(a, '')
+      collector.add(a)
+      await settled()
+      expect(reports).toEqual([])
+      // The write's event: nothing went out for the truncate, so it is not held back for a window.
+      await writeFile(a, 'a{color:red}')
+      collector.add(a)
+      await settled()
+      expect(reports).toEqual([[a]])
+    }
+    finally {
+      vi.useRealTimers()
+      await collector.close()
+    }
+  })
+
+  it('leaves a deletion that only its re-check sees to the watcher\'s own event (which waits out an atomic save)', async () => {
+    const { a, reports, collector } = await oneFile()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const settled = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
+    try {
+      await writeFile(a, 'a{color:red}')
+      collector.add(a)
+      await settled()
+      // Deleted before its re-check, and chokidar waits 100 ms before it says so.
+      await unlink(a)
+      vi.advanceTimersByTime(70)
+      await settled()
+      expect(reports).toEqual([[a]])
+      collector.add(a)
+      await settled()
+      expect(reports).toEqual([[a], [a]])
+    }
+    finally {
+      vi.useRealTimers()
+      await collector.close()
+    }
   })
 })
