@@ -152,7 +152,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       const retries = emptyReads.get(file) ?? 0
       if (early && hash === EMPTY && hashes.get(file) !== EMPTY && retries < EMPTY_RETRY_MS.length) {
         emptyReads.set(file, retries + 1)
-        setTimeout(readAgain, EMPTY_RETRY_MS[retries], file, true).unref()
+        setTimeout(readAgain, EMPTY_RETRY_MS[retries], file).unref()
         return
       }
       emptyReads.delete(file)
@@ -196,17 +196,15 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   }
 
   /**
-   * Reads a file once more, as a check rather than a new change: it joins a batch under way, or is read at once. It
-   * opens no quiet window, so a real save right after it still goes out at once.
-   * @param file the file
-   * @param early still allowed to find the file empty again (a retry after an empty read)
+   * Reads a file once more, as a check rather than a new change: it joins a batch under way, or is read at once, still
+   * allowed to find the file empty again. It opens no quiet window, so a real save right after it goes out at once.
    */
-  function readAgain(file: string, early: boolean): void {
+  function readAgain(file: string): void {
     if (closed)
       return
     pending.add(file)
     if (timer === undefined)
-      flush(early, false)
+      flush(true, false)
   }
 
   function flush(early = false, opensWindow = true): void {
@@ -243,7 +241,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       const recheck = setTimeout(() => {
         rechecks.delete(file)
         checking.add(file)
-        readAgain(file, true)
+        readAgain(file)
       }, RECHECK_AFTER_MS)
       recheck.unref()
       rechecks.set(file, recheck)

@@ -28,6 +28,22 @@ async function until<T>(check: () => T | undefined, timeout = 5_000): Promise<T>
   }
 }
 
+/**
+ * Runs `steps` on {@link oneFile}'s collector with its timers by hand: a report that needs no timer has happened once
+ * `settled()` resolves (the pending I/O and promises are done).
+ */
+async function byHand(steps: (file: Awaited<ReturnType<typeof oneFile>>, settled: () => Promise<void>) => Promise<void>): Promise<void> {
+  const file = await oneFile()
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  try {
+    await steps(file, () => new Promise(resolve => setImmediate(resolve)))
+  }
+  finally {
+    vi.useRealTimers()
+    await file.collector.close()
+  }
+}
+
 /** A collector primed with one existing file, `a.css`. */
 async function oneFile(): Promise<{ a: string, reports: string[][], collector: ReturnType<typeof createChangeCollector> }> {
   const a = path.join(dir, 'a.css')
@@ -183,11 +199,7 @@ describe('createChangeCollector', () => {
   })
 
   it('reports a save that comes after the re-check of the one before at once, without waiting for a window', async () => {
-    const { a, reports, collector } = await oneFile()
-    // Timers by hand: a report that needs none has happened once the pending I/O and promises are done.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    const settled = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
-    try {
+    await byHand(async ({ a, reports, collector }, settled) => {
       await writeFile(a, 'a{color:red}')
       collector.add(a)
       await settled()
@@ -199,18 +211,11 @@ describe('createChangeCollector', () => {
       collector.add(a)
       await settled()
       expect(reports).toEqual([[a], [a]])
-    }
-    finally {
-      vi.useRealTimers()
-      await collector.close()
-    }
+    })
   })
 
   it('reports a write at once when the event before it found the file empty (an async writer\'s truncate)', async () => {
-    const { a, reports, collector } = await oneFile()
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    const settled = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
-    try {
+    await byHand(async ({ a, reports, collector }, settled) => {
       // The truncate's event: read empty, to be read again shortly (a timer that is not run here).
       await writeFile(a, '')
       collector.add(a)
@@ -221,18 +226,11 @@ describe('createChangeCollector', () => {
       collector.add(a)
       await settled()
       expect(reports).toEqual([[a]])
-    }
-    finally {
-      vi.useRealTimers()
-      await collector.close()
-    }
+    })
   })
 
   it('leaves a deletion that only its re-check sees to the watcher\'s own event (which waits out an atomic save)', async () => {
-    const { a, reports, collector } = await oneFile()
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    const settled = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
-    try {
+    await byHand(async ({ a, reports, collector }, settled) => {
       await writeFile(a, 'a{color:red}')
       collector.add(a)
       await settled()
@@ -244,10 +242,6 @@ describe('createChangeCollector', () => {
       collector.add(a)
       await settled()
       expect(reports).toEqual([[a], [a]])
-    }
-    finally {
-      vi.useRealTimers()
-      await collector.close()
-    }
+    })
   })
 })
