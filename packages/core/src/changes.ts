@@ -26,7 +26,8 @@ export interface ChangeCollector {
   /**
    * Records the current content of files without reporting them, so that a first save without changes is quiet. A
    * file modified since the collector was made is reported instead: it was saved while its watcher was starting, and
-   * its event may come after this read, which would make it look unchanged.
+   * its event may come after this read, which would make it look unchanged. The recorded files are read again after
+   * each of {@link PRIME_CHECKS_MS}: a save made before its watcher watched the file has no event at all.
    */
   prime: (files: string[]) => Promise<void>
   /** A watcher saw this file change, appear or disappear. */
@@ -42,6 +43,13 @@ const GONE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
  * reported file is read once more after that window, so a second quick save is not lost (its hash tells if it was).
  */
 const RECHECK_AFTER_MS = 60
+
+/**
+ * A watcher's scan records a file's state before it watches it (chokidar stats it, then calls `fs.watch`), and a busy
+ * machine or a large tree (Vite watches the whole root) puts milliseconds to seconds between the two, during which
+ * a save has no event. The files recorded at start are read again after each of these delays, and a change reported.
+ */
+const PRIME_CHECKS_MS = [300, 3_000]
 
 /** The hash of an empty file: told apart, because a file being rewritten is empty for a moment. */
 const EMPTY = 'empty'
@@ -83,6 +91,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   const hashes = new Map<string, string>()
   let pending = new Set<string>()
   const rechecks = new Map<string, NodeJS.Timeout>()
+  const primeChecks: NodeJS.Timeout[] = []
   /** Files read again by their re-check alone, with no event since. */
   const checking = new Set<string>()
   /** How often a file was read empty right after its change. */
@@ -199,12 +208,21 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
    * Reads a file once more, as a check rather than a new change: it joins a batch under way, or is read at once, still
    * allowed to find the file empty again. It opens no quiet window, so a real save right after it goes out at once.
    */
-  function readAgain(file: string): void {
+  function readAgain(...files: string[]): void {
     if (closed)
       return
-    pending.add(file)
+    for (const file of files)
+      pending.add(file)
     if (timer === undefined)
       flush(true, false)
+  }
+
+  /** Reads the files recorded at start again, as re-checks (a file with a change under way is left to it). */
+  function checkPrimed(files: string[]): void {
+    const idle = files.filter(file => !pending.has(file) && !rechecks.has(file))
+    idle.forEach(file => checking.add(file))
+    if (idle.length)
+      readAgain(...idle)
   }
 
   function flush(early = false, opensWindow = true): void {
@@ -231,6 +249,9 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
           else
             hashes.set(file, hash)
         })
+        const primed = files.filter(file => hashes.has(file))
+        if (primed.length && !closed)
+          primeChecks.push(...PRIME_CHECKS_MS.map(delay => setTimeout(checkPrimed, delay, primed).unref()))
       })
     },
     add(file) {
@@ -251,6 +272,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       clearTimeout(timer)
       rechecks.forEach(recheck => clearTimeout(recheck))
       rechecks.clear()
+      primeChecks.forEach(check => clearTimeout(check))
       pending.clear()
       return queue
     },

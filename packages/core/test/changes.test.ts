@@ -33,8 +33,8 @@ async function until<T>(check: () => T | undefined, timeout = 5_000): Promise<T>
  * `settled()` resolves (the pending I/O and promises are done).
  */
 async function byHand(steps: (file: Awaited<ReturnType<typeof oneFile>>, settled: () => Promise<void>) => Promise<void>): Promise<void> {
-  const file = await oneFile()
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  const file = await oneFile()
   try {
     await steps(file, () => new Promise(resolve => setImmediate(resolve)))
   }
@@ -196,6 +196,23 @@ describe('createChangeCollector', () => {
     await new Promise(resolve => setTimeout(resolve, 150))
     expect(reports).toEqual([[b]])
     await collector.close()
+  })
+
+  it('reads the files it recorded at start again later: a save before its watcher watched the file has no event', async () => {
+    await byHand(async ({ a, reports }, settled) => {
+      // chokidar stat'ed the file, then the save, then its fs.watch: no event ever comes.
+      await writeFile(a, 'a{color:red}')
+      await vi.advanceTimersByTimeAsync(299)
+      await settled()
+      expect(reports).toEqual([])
+      await vi.advanceTimersByTimeAsync(1)
+      await settled()
+      expect(reports).toEqual([[a]])
+      // The later check finds nothing new.
+      await vi.advanceTimersByTimeAsync(3_000)
+      await settled()
+      expect(reports).toEqual([[a]])
+    })
   })
 
   it('reports a save that comes after the re-check of the one before at once, without waiting for a window', async () => {

@@ -51,26 +51,31 @@ function startSession(server: ViteDevServer, options: ResolvedOptions): Session 
   server.middlewares.use(live.middleware)
 
   const mounts = servedMounts(config.publicDir ? [directoryMount(config.publicDir, config.base)] : [], options, config.root)
-  const collector = createChangeCollector({
-    onChange: createFilePublisher(live, { mounts, cwd: config.root, logger }),
-    onError: (error, file) => logger.warn(`could not read ${file ?? 'a changed stylesheet'} (${error.message}); its change is not sent to the page.`),
-  })
-
   // Vite serves publicDir as is, whatever other plugins add to its module graph: Tailwind CSS calls `addWatchFile` for
   // every file it scans, public stylesheets included. Only a file outside it can be one that Vite processes.
   const publicDir = config.publicDir ? path.resolve(config.publicDir) : undefined
-  const isVites = (file: string): boolean => {
+  const isOurs = (file: string): boolean => {
     if (publicDir && isWithin(publicDir, file))
-      return false
+      return true
     const graph = server.environments?.client?.moduleGraph ?? server.moduleGraph
-    return (graph.getModulesByFile(file)?.size ?? 0) > 0
+    if (!graph.getModulesByFile(file)?.size)
+      return true
+    logger.debug(`${path.relative(config.root, file)} is processed by Vite: its HMR updates it.`)
+    return false
   }
+  const publish = createFilePublisher(live, { mounts, cwd: config.root, logger })
+  // Filtered when reported, not when seen: the collector also finds saves that had no event (see `prime`).
+  const collector = createChangeCollector({
+    onChange: (files, contents, hashes) => {
+      const ours = files.filter(isOurs)
+      if (ours.length)
+        publish(ours, contents, hashes)
+    },
+    onError: (error, file) => logger.warn(`could not read ${file ?? 'a changed stylesheet'} (${error.message}); its change is not sent to the page.`),
+  })
   const onFileEvent = (file: string): void => {
-    if (!mounts.some(mount => mount.includes(file)))
-      return
-    if (isVites(file))
-      return logger.debug(`${path.relative(config.root, file)} is processed by Vite: its HMR updates it.`)
-    collector.add(file)
+    if (mounts.some(mount => mount.includes(file)))
+      collector.add(file)
   }
 
   const directories = [...new Set(mounts.flatMap(mount => mount.watch.filter(p => !p.startsWith('!')).map(p => globBase(p, config.root))))]
