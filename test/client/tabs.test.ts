@@ -56,6 +56,9 @@ describe.each(Object.entries(modes))('one connection for every tab, through %s',
     await allShow(tabs, 'rgb(0, 0, 101)')
     for (const tab of tabs)
       expect(await tab.events('after-swap')).toHaveLength(1)
+    // Every tab asks for the sheet under the event's token: the page server, which lets stylesheets be cached, is asked
+    // once, and the browser's cache answers the other tabs.
+    expect(site.refetches('/css/other.css')).toBe(1)
 
     // The first tab opened the stream (the worker's owner, or the leader); the rest carry on without it.
     await tabs.shift()!.close()

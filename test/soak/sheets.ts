@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createLiveServer, silentLogger } from '@live-assets/core'
 import { afterEach } from 'vitest'
+import { getBrowser } from '../utils/browser'
 import { openPage } from '../utils/live-page'
 import { startPageServer } from '../utils/page-server'
 
@@ -25,6 +26,12 @@ export interface SheetsSiteOptions {
   sheets: number
   /** How many tabs open the page. */
   tabs: number
+  /**
+   * The tabs are tabs of one browser profile, as a developer's are: one connection shared by the client's worker,
+   * one HTTP cache, six connections to the page server for all of them. Otherwise each tab is a browser of its own.
+   * @default false
+   */
+  sameBrowser?: boolean
   /** The rule of sheet `i` at the start. */
   initial: (i: number) => string
   live?: LiveServerOptions
@@ -66,8 +73,11 @@ ${ids.map(i => `<link rel="stylesheet" href="/css/s${i}.css">`).join('\n')}
   cleanup(() => live.close())
   pages.liveOrigin = options.between ? await options.between(live) : live.url
   const tabs: LivePage[] = []
+  const context = options.sameBrowser ? await (await getBrowser()).newContext() : undefined
+  if (context)
+    cleanup(() => context.close())
   for (let t = 0; t < options.tabs; t++) {
-    const tab = await openPage(`${pages.url}/index.html`)
+    const tab = await openPage(`${pages.url}/index.html`, { context })
     cleanup(() => tab.close())
     tabs.push(tab)
   }

@@ -9,7 +9,7 @@ import { hasOtherRoots, INSTANCE } from './roots'
 import { collectRefs } from './sheets'
 import { openStream } from './stream'
 import { needsExtras, pendingClones, swapSheets } from './swap'
-import { changedPath, freshToken, segments } from './url'
+import { changedPath, segments, tokenFor } from './url'
 
 export interface LiveAssetsClient {
   /** The events URL this client listens to. */
@@ -126,7 +126,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
       handle(...event)
   }
 
-  function handle(...[name, data]: Relayed): void {
+  function handle(...[name, data, id]: Relayed): void {
     if (name === DOWN)
       return emit(name)
     debug(`${name} ${JSON.stringify(data)}`)
@@ -149,7 +149,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
         if (restartRefreshed && !files.length && !renamed.length)
           return void (restartRefreshed = false)
         restartRefreshed = false
-        return reloadCSS(files, renamed)
+        return reloadCSS(files, renamed, id)
       }
       case EVENTS.reloadAssets: {
         const files = (data?.files ?? [])
@@ -159,7 +159,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
         const none = (): void => debug(`no image or asset on this page uses ${names}`)
         if (!files.length)
           return none()
-        return withExtras(extras => void extras.reloadAssets(files, freshToken()).then(count => count
+        return withExtras(extras => void extras.reloadAssets(files, tokenFor(id)).then(count => count
           ? info(`refreshed ${names} in ${count} place(s)`)
           : none()))
       }
@@ -199,7 +199,8 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     shown = undefined
   }
 
-  function reloadCSS(rawFiles: string[], rawRenamed: RenamedFile[]): void {
+  /** `id`: the event's, for a swap of the files it names (see `tokenFor`). */
+  function reloadCSS(rawFiles: string[], rawRenamed: RenamedFile[], id?: string): void {
     const startedAt = performance.now()
     const files = rawFiles.map(file => changedPath(file, origins)).filter(Boolean) as string[]
     const renamed = rawRenamed
@@ -209,19 +210,20 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
       debug('ignored paths on other origins or with other schemes')
     if (rawFiles.length + rawRenamed.length && !files.length && !renamed.length)
       return
-    swapFiles(files, renamed, startedAt)
+    // A refresh of every stylesheet may follow missed events, whose versions no earlier fetch can stand for.
+    swapFiles(files, renamed, startedAt, tokenFor(rawFiles.length + rawRenamed.length ? id : undefined))
   }
 
   /** `files` and `renamed` went through `changedPath`; `startedAt` is when the event came. */
-  function swapFiles(files: string[], renamed: RenamedFile[], startedAt: number): void {
+  function swapFiles(files: string[], renamed: RenamedFile[], startedAt: number, token: string): void {
     // Shadow roots and frames are walked by the extras.
     if (!extras && hasOtherRoots())
-      return withExtras(() => swapFiles(files, renamed, startedAt))
+      return withExtras(() => swapFiles(files, renamed, startedAt, token))
     const refs = collectRefs(pendingClones, extras?.eachRoot)
     const exact = planReload(files, renamed, refs)
     const plan = exact.matched || config.fallback === 'page' || config.fallback === 'none' ? exact : planReload([], [], refs)
     if (!extras && needsExtras(plan.jobs))
-      return withExtras(() => swapFiles(files, renamed, startedAt))
+      return withExtras(() => swapFiles(files, renamed, startedAt, token))
     if (!exact.matched) {
       const names = files.map(baseName).join(', ')
       if (config.fallback === 'page') {
@@ -236,7 +238,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     if (!plan.jobs.length)
       return
     emit('before-swap', { files } satisfies BeforeSwapDetail)
-    void Promise.resolve(extras?.followFingerprints(plan.jobs, debug)).then(() => swapSheets(plan.jobs, freshToken(), startedAt, extras)).then(report)
+    void Promise.resolve(extras?.followFingerprints(plan.jobs, debug)).then(() => swapSheets(plan.jobs, token, startedAt, extras)).then(report)
   }
 
   function report({ swapped, failed, durationMs }: SwapOutcome): void {

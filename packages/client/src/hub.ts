@@ -13,8 +13,8 @@ import { connect } from './connection'
 /** Not an event: the stream went down. */
 export const DOWN = 'disconnect'
 
-/** What a tab is told: an event, or that the stream went down. */
-export type Relayed = LiveEvent | [name: typeof DOWN, data?: undefined]
+/** What a tab is told: an event with its id (when it has one), or that the stream went down. */
+export type Relayed = [...LiveEvent, id?: string] | [name: typeof DOWN, data?: undefined, id?: undefined]
 
 /** An event as relayed: name, payload, and the id of the newest event the hub has seen. */
 export type Message = [...LiveEvent, id?: string] | [name: typeof DOWN]

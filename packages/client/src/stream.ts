@@ -68,7 +68,7 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
   function start(resuming: boolean, stale = false): () => void {
     const receive = (message: Message, relayed = true): void => {
       const [name, , id = ''] = message
-      onEvent(...message.slice(0, 2) as Relayed)
+      onEvent(...message as Relayed)
       if (name === EVENTS.hello) {
         if (stale || (resuming && relayed && id !== seen)) {
           log('back from another page and events may have been missed: reloading every stylesheet once')

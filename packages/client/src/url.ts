@@ -15,6 +15,15 @@ export function freshToken(): string {
 }
 
 /**
+ * The cache-busting token of a swap: the id of the event that asked for it, where it has one, so that every tab and
+ * frame told of one save asks for the same URL, and where the server lets stylesheets be cached, the browser fetches
+ * it once for all of them. An id is never reused either: its epoch is new on every start of the server's log.
+ */
+export function tokenFor(id: string | undefined): string {
+  return id ? encodeURIComponent(id) : freshToken()
+}
+
+/**
  * Sets `la=<token>` on `href`, keeping every other query parameter exactly as written (no
  * re-encoding through URLSearchParams) and the hash.
  */

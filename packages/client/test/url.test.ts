@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bustUrl, changedPath, commonTrailing, freshToken, renamedUrl, segments, unbustUrl, unversioned, withoutDigest } from '../src/url'
+import { bustUrl, changedPath, commonTrailing, freshToken, renamedUrl, segments, tokenFor, unbustUrl, unversioned, withoutDigest } from '../src/url'
 
 describe('bustUrl', () => {
   it('adds la=<token> and keeps the hash', () => {
@@ -30,6 +30,15 @@ describe('freshToken', () => {
     expect(tokens.size).toBe(1000)
     for (const token of tokens)
       expect(token).toMatch(/^[0-9a-z]+$/)
+  })
+})
+
+describe('tokenFor', () => {
+  it('is the event id, the same in every tab, URL-encoded; fresh each time without one', () => {
+    expect(tokenFor('mj3k2x0a1b2c-42')).toBe('mj3k2x0a1b2c-42')
+    expect(tokenFor('a b&c')).toBe('a%20b%26c')
+    expect(tokenFor(undefined)).not.toBe(tokenFor(undefined))
+    expect(tokenFor('')).toMatch(/^[0-9a-z]+$/)
   })
 })
 
