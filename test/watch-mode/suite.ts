@@ -107,12 +107,19 @@ export function describeWatchMode(subject: WatchSubject, extra?: (context: () =>
     it('editing sheet A restyles the page in place: no reload, no frame without styles, sheet B not fetched', async () => {
       const { page } = context.live
       const from = context.requests.length
+      const builds = context.watcher.count(subject.buildDone)
       await editAndWait('sheet A', subject.files.a, 'rgb(200, 30, 30)', 'rgb(200, 30, 31)', 0, 'rgb(200, 30, 31)')
       // An observation window: a late reload or a second swap would show itself in it.
       await page.waitForTimeout(300)
       const fetched = context.requests.slice(from)
       expect(fetched.filter(url => url.includes('/b.css'))).toEqual([])
-      expect(fetched.filter(url => url.includes('/a.css'))).toEqual([expect.stringMatching(OURS)])
+      // One fetch, or one per build: the save is written in place, and a bundler whose watcher reads the file between
+      // its truncate and its write (Rolldown, on a busy machine) builds twice, the first time from an empty sheet.
+      const fetchedA = fetched.filter(url => url.includes('/a.css'))
+      expect(fetchedA.length).toBeGreaterThanOrEqual(1)
+      expect(fetchedA.length).toBeLessThanOrEqual(Math.max(1, context.watcher.count(subject.buildDone) - builds))
+      for (const url of fetchedA)
+        expect(url).toMatch(OURS)
       expect(await page.textContent('#counter')).toBe('count: 3')
       expect(await context.live.sentinel()).toBe(context.live.firstSentinel)
       expect(await unstyled(page)).toBe(0)
