@@ -134,8 +134,8 @@ describe('a branch switch', () => {
     expect(Math.max(...perTwiceWritten)).toBeLessThanOrEqual(2)
     expect(refetches).toBeLessThanOrEqual((FILES + ids.filter(i => i % 7 === 0).length) * TABS)
     // 2 s after the last write, or 2 s over what the browser alone needs to fetch every sheet once in every tab where
-    // that is longer (5.3 to 6.1 s for 3 × 500 fetches on 2 busy cores). With the tabs' fetches of one event shared
-    // through the cache, runs end 0.4 to 1.2 s under it; with a fetch per tab they ended 0.2 to 2.5 s over it. Matching
+    // that is longer (4.1 to 6.5 s for 3 × 500 fetches on 2 busy cores). With the tabs' fetches of one event shared
+    // through the cache, runs end 0.4 to 1.6 s under it; with a fetch per tab they ended 0.2 to 2.5 s over it. Matching
     // each file against every sheet's URL anew took another 1.3 to 1.5 s (2 to 4 s over the floor).
     expect(Math.max(...settled)).toBeLessThanOrEqual(Math.max(2000, floor + 2000))
   })
