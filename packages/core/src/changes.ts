@@ -217,12 +217,16 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       flush(true, false)
   }
 
-  /** Reads the files recorded at start again, as re-checks (a file with a change under way is left to it). */
+  /** Reads files again to look for a save that had no event of its own (see `checking`). */
+  function recheck(files: string[]): void {
+    files.forEach(file => checking.add(file))
+    if (files.length)
+      readAgain(...files)
+  }
+
+  /** The re-check of the files recorded at start; a file with a change under way is left to it. */
   function checkPrimed(files: string[]): void {
-    const idle = files.filter(file => !pending.has(file) && !rechecks.has(file))
-    idle.forEach(file => checking.add(file))
-    if (idle.length)
-      readAgain(...idle)
+    recheck(files.filter(file => !pending.has(file) && !rechecks.has(file)))
   }
 
   function flush(early = false, opensWindow = true): void {
@@ -259,18 +263,17 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
         return
       collect(file)
       clearTimeout(rechecks.get(file))
-      const recheck = setTimeout(() => {
+      const later = setTimeout(() => {
         rechecks.delete(file)
-        checking.add(file)
-        readAgain(file)
+        recheck([file])
       }, RECHECK_AFTER_MS)
-      recheck.unref()
-      rechecks.set(file, recheck)
+      later.unref()
+      rechecks.set(file, later)
     },
     close() {
       closed = true
       clearTimeout(timer)
-      rechecks.forEach(recheck => clearTimeout(recheck))
+      rechecks.forEach(later => clearTimeout(later))
       rechecks.clear()
       primeChecks.forEach(check => clearTimeout(check))
       pending.clear()
