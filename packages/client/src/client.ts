@@ -1,6 +1,6 @@
 import type { ClientConfig, ErrorPayload, RenamedFile } from '@live-assets/protocol'
 import type { Extras } from './extras'
-import type { Relayed } from './hub'
+import type { Message } from './hub'
 import type { SwapOutcome } from './swap'
 import { DEFAULT_BASE, EVENTS, ROUTES } from '@live-assets/protocol'
 import { DOWN, eventsUrl } from './hub'
@@ -9,7 +9,7 @@ import { hasOtherRoots, INSTANCE } from './roots'
 import { collectRefs } from './sheets'
 import { openStream } from './stream'
 import { needsExtras, pendingClones, swapSheets } from './swap'
-import { changedPath, segments, tokenFor } from './url'
+import { changedPath, eventTokens, segments } from './url'
 
 export interface LiveAssetsClient {
   /** The events URL this client listens to. */
@@ -31,7 +31,7 @@ export interface BeforeSwapDetail {
   files: string[]
 }
 
-type Listener = (...event: Relayed) => void
+type Listener = (...event: Message) => void
 
 /**
  * How a build of the client gets its on-demand extras (`extras.ts`): the classic script loads `url` with the
@@ -89,6 +89,8 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   let epoch: string | undefined
   /** After a server restart we refresh everything once; its catch-up "refresh everything" is then a duplicate. */
   let restartRefreshed = false
+  /** The cache-busting token of each swap, from its event's id. */
+  const tokenOf = eventTokens()
 
   const extrasUrl = new URL((config.base ?? DEFAULT_BASE) + ROUTES.extras, url)
   let extras: Extras | undefined
@@ -119,14 +121,14 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     })
   }
 
-  function onEvent(...event: Relayed): void {
+  function onEvent(...event: Message): void {
     if (waiting)
       enqueue(() => handle(...event))
     else
       handle(...event)
   }
 
-  function handle(...[name, data, id]: Relayed): void {
+  function handle(...[name, data, id]: Message): void {
     if (name === DOWN)
       return emit(name)
     debug(`${name} ${JSON.stringify(data)}`)
@@ -159,7 +161,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
         const none = (): void => debug(`no image or asset on this page uses ${names}`)
         if (!files.length)
           return none()
-        return withExtras(extras => void extras.reloadAssets(files, tokenFor(id)).then(count => count
+        return withExtras(extras => void extras.reloadAssets(files, tokenOf(id)).then(count => count
           ? info(`refreshed ${names} in ${count} place(s)`)
           : none()))
       }
@@ -199,7 +201,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     shown = undefined
   }
 
-  /** `id`: the event's, for a swap of the files it names (see `tokenFor`). */
+  /** `id`: the event's, for a swap of the files it names (see `eventTokens`). */
   function reloadCSS(rawFiles: string[], rawRenamed: RenamedFile[], id?: string): void {
     const startedAt = performance.now()
     const files = rawFiles.map(file => changedPath(file, origins)).filter(Boolean) as string[]
@@ -211,7 +213,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     if (rawFiles.length + rawRenamed.length && !files.length && !renamed.length)
       return
     // A refresh of every stylesheet may follow missed events, whose versions no earlier fetch can stand for.
-    swapFiles(files, renamed, startedAt, tokenFor(rawFiles.length + rawRenamed.length ? id : undefined))
+    swapFiles(files, renamed, startedAt, tokenOf(rawFiles.length + rawRenamed.length ? id : undefined))
   }
 
   /** `files` and `renamed` went through `changedPath`; `startedAt` is when the event came. */
@@ -264,7 +266,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   }
   else {
     const listeners = new Set<Listener>([onEvent])
-    let hello: Relayed | undefined
+    let hello: Message | undefined
     const deliver: Listener = (...event) => {
       if (event[0] === EVENTS.hello)
         hello = event

@@ -13,11 +13,11 @@ import { connect } from './connection'
 /** Not an event: the stream went down. */
 export const DOWN = 'disconnect'
 
-/** What a tab is told: an event with its id (when it has one), or that the stream went down. */
-export type Relayed = [...LiveEvent, id?: string] | [name: typeof DOWN, data?: undefined, id?: undefined]
-
-/** An event as relayed: name, payload, and the id of the newest event the hub has seen. */
-export type Message = [...LiveEvent, id?: string] | [name: typeof DOWN]
+/**
+ * What a tab is told: an event (name, payload, and the id of the newest event the hub has seen: the event's own, but
+ * for a `ping`), or that the stream went down.
+ */
+export type Message = [...LiveEvent, id?: string] | [name: typeof DOWN, data?: undefined, id?: undefined]
 
 /** A tab's goodbye to the shared worker (a `MessagePort` does not say when its tab is gone). */
 export const BYE = 'bye'

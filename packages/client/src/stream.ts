@@ -5,7 +5,7 @@
  * on `pageshow`, catching up with what it missed.
  */
 import type { ClientConfig } from '@live-assets/protocol'
-import type { Hub, Message, Relayed } from './hub'
+import type { Hub, Message } from './hub'
 import { EVENTS } from '@live-assets/protocol'
 import { BYE, createHub, DOWN } from './hub'
 
@@ -14,7 +14,7 @@ export interface StreamOptions {
   /** The served client script: the shared worker's script. */
   workerUrl: URL
   config: ClientConfig
-  onEvent: (...event: Relayed) => void
+  onEvent: (...event: Message) => void
   log: (message: string) => void
 }
 
@@ -68,7 +68,7 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
   function start(resuming: boolean, stale = false): () => void {
     const receive = (message: Message, relayed = true): void => {
       const [name, , id = ''] = message
-      onEvent(...message as Relayed)
+      onEvent(...message)
       if (name === EVENTS.hello) {
         if (stale || (resuming && relayed && id !== seen)) {
           log('back from another page and events may have been missed: reloading every stylesheet once')

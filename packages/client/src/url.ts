@@ -15,12 +15,19 @@ export function freshToken(): string {
 }
 
 /**
- * The cache-busting token of a swap: the id of the event that asked for it, where it has one, so that every tab and
- * frame told of one save asks for the same URL, and where the server lets stylesheets be cached, the browser fetches
- * it once for all of them. An id is never reused either: its epoch is new on every start of the server's log.
+ * The cache-busting tokens of one client's swaps: the id of the event that asked for one, where it has one, so that
+ * every tab and frame told of one save asks for the same URL, and where the server lets stylesheets be cached, the
+ * browser fetches it once for all of them. A live-assets id is never reused: its epoch is new on every start of the
+ * server's log. An event without an id of its own (from another server) carries the last one the stream had, which
+ * stands for an earlier version: an id seen before, or none, gets a fresh token.
  */
-export function tokenFor(id: string | undefined): string {
-  return id ? encodeURIComponent(id) : freshToken()
+export function eventTokens(): (id: string | undefined) => string {
+  let last: string | undefined
+  return (id) => {
+    const token = id && id !== last ? encodeURIComponent(id) : freshToken()
+    last = id ?? last
+    return token
+  }
 }
 
 /**

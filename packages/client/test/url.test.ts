@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bustUrl, changedPath, commonTrailing, freshToken, renamedUrl, segments, tokenFor, unbustUrl, unversioned, withoutDigest } from '../src/url'
+import { bustUrl, changedPath, commonTrailing, eventTokens, freshToken, renamedUrl, segments, unbustUrl, unversioned, withoutDigest } from '../src/url'
 
 describe('bustUrl', () => {
   it('adds la=<token> and keeps the hash', () => {
@@ -33,12 +33,21 @@ describe('freshToken', () => {
   })
 })
 
-describe('tokenFor', () => {
-  it('is the event id, the same in every tab, URL-encoded; fresh each time without one', () => {
-    expect(tokenFor('mj3k2x0a1b2c-42')).toBe('mj3k2x0a1b2c-42')
-    expect(tokenFor('a b&c')).toBe('a%20b%26c')
-    expect(tokenFor(undefined)).not.toBe(tokenFor(undefined))
-    expect(tokenFor('')).toMatch(/^[0-9a-z]+$/)
+describe('eventTokens', () => {
+  it('is the event id, the same in every tab, URL-encoded; fresh without one, and for an id seen before', () => {
+    const tokenOf = eventTokens()
+    expect(tokenOf('mj3k2x0a1b2c-42')).toBe('mj3k2x0a1b2c-42')
+    expect(tokenOf('a b&c')).toBe('a%20b%26c')
+    // An event without an id of its own carries the last one: it stands for an earlier version.
+    const again = tokenOf('a b&c')
+    expect(again).not.toBe('a%20b%26c')
+    expect(again).toMatch(/^[0-9a-z]+$/)
+    // A refresh without an id takes a fresh token and forgets nothing.
+    expect(tokenOf(undefined)).not.toBe(tokenOf(undefined))
+    expect(tokenOf('a b&c')).not.toBe('a%20b%26c')
+    expect(tokenOf('mj3k2x0a1b2c-43')).toBe('mj3k2x0a1b2c-43')
+    // Another client (another tab) agrees on the same event.
+    expect(eventTokens()('mj3k2x0a1b2c-43')).toBe('mj3k2x0a1b2c-43')
   })
 })
 
