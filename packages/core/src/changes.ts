@@ -57,7 +57,8 @@ const EMPTY = 'empty'
 /**
  * A file read empty right after a change is read again after each of these delays before it counts as emptied: soon
  * at first, since a writer's truncate and its write are usually well under a millisecond apart (a read is now fast
- * enough to land between them), then backing off; 63 ms in all.
+ * enough to land between them), then backing off; 63 ms in all. A file has one such series at a time, whichever read
+ * found it empty (an event, a re-check, or both at once): two series counting one budget would spend it in a few ms.
  */
 const EMPTY_RETRY_MS = [1, 2, 4, 8, 16, 32]
 
@@ -96,6 +97,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   const checking = new Set<string>()
   /** How often a file was read empty right after its change. */
   const emptyReads = new Map<string, number>()
+  /** The next read of a file read empty, while one is due. */
+  const emptyRetries = new Map<string, NodeJS.Timeout>()
   let timer: NodeJS.Timeout | undefined
   let deadline = 0
   /** Until then, changes are batched: the last report went out less than a window ago. */
@@ -142,10 +145,9 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
 
   /**
    * @param files the batch
-   * @param early the batch went out at once: a file read empty is read again shortly
    * @param window the end of the quiet window its flush opened, if it did
    */
-  async function report(files: string[], early: boolean, window?: number): Promise<void> {
+  async function report(files: string[], window?: number): Promise<void> {
     const read = await readAll(files)
     const changed: string[] = []
     const contents = new Map<string, Buffer>()
@@ -157,11 +159,18 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       // takes for a change, after which it misses the file's next deletion.
       if (checking.delete(file) && hash === undefined)
         return
-      // Read at once, a file just truncated for rewriting looks empty: read it again shortly.
+      // A file just truncated for rewriting looks empty: read it again shortly, unless a read of it is already due.
       const retries = emptyReads.get(file) ?? 0
-      if (early && hash === EMPTY && hashes.get(file) !== EMPTY && retries < EMPTY_RETRY_MS.length) {
-        emptyReads.set(file, retries + 1)
-        setTimeout(readAgain, EMPTY_RETRY_MS[retries], file).unref()
+      if (hash === EMPTY && hashes.get(file) !== EMPTY && (emptyRetries.has(file) || retries < EMPTY_RETRY_MS.length)) {
+        if (!emptyRetries.has(file)) {
+          emptyReads.set(file, retries + 1)
+          const retry = setTimeout(() => {
+            emptyRetries.delete(file)
+            readAgain(file)
+          }, EMPTY_RETRY_MS[retries])
+          retry.unref()
+          emptyRetries.set(file, retry)
+        }
         return
       }
       emptyReads.delete(file)
@@ -196,7 +205,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     // Leading edge: a save after a quiet window goes out at once instead of waiting for the window to pass. A
     // half-written file read now is read again by its re-check, and its final content sent then.
     if (timer === undefined && now >= quietUntil)
-      return flush(true)
+      return flush()
     if (timer === undefined)
       deadline = now + debounceMs * 10
     clearTimeout(timer)
@@ -214,7 +223,7 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     for (const file of files)
       pending.add(file)
     if (timer === undefined)
-      flush(true, false)
+      flush(false)
   }
 
   /** Reads files again to look for a save that had no event of its own (see `checking`). */
@@ -229,12 +238,12 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
     recheck(files.filter(file => !pending.has(file) && !rechecks.has(file)))
   }
 
-  function flush(early = false, opensWindow = true): void {
+  function flush(opensWindow = true): void {
     const files = [...pending]
     pending = new Set()
     timer = undefined
     const window = opensWindow ? quietUntil = Date.now() + debounceMs : undefined
-    void enqueue(() => report(files, early, window))
+    void enqueue(() => report(files, window))
   }
 
   return {
@@ -276,6 +285,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       rechecks.forEach(later => clearTimeout(later))
       rechecks.clear()
       primeChecks.forEach(check => clearTimeout(check))
+      emptyRetries.forEach(retry => clearTimeout(retry))
+      emptyRetries.clear()
       pending.clear()
       return queue
     },

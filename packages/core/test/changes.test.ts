@@ -246,6 +246,49 @@ describe('createChangeCollector', () => {
     })
   })
 
+  it('reads a file found empty by a re-check and an event at once in one series, so a slow writer is not taken for emptying it', async () => {
+    await byHand(async ({ a, reports, collector }, settled) => {
+      // Truncated when the re-check of the files recorded at start reads it, and the watcher's event comes right after.
+      await writeFile(a, '')
+      vi.advanceTimersByTime(300)
+      await settled()
+      collector.add(a)
+      await settled()
+      // Two series would spend the 63 ms of reads in about 20 ms, then report the empty file.
+      for (let ms = 0; ms < 30; ms++) {
+        vi.advanceTimersByTime(1)
+        await settled()
+      }
+      expect(reports).toEqual([])
+      await writeFile(a, 'a{color:red}')
+      for (let ms = 0; ms < 200; ms += 10) {
+        vi.advanceTimersByTime(10)
+        await settled()
+      }
+      expect(reports).toEqual([[a]])
+    })
+  })
+
+  it('reads a file found empty in a batch held for the quiet window again too, before it counts as emptied', async () => {
+    await byHand(async ({ a, reports, collector }, settled) => {
+      await writeFile(a, 'a{color:red}')
+      collector.add(a)
+      await settled()
+      // Truncated within the window the first report opened: read when the window ends, while still empty.
+      await writeFile(a, '')
+      collector.add(a)
+      vi.advanceTimersByTime(25)
+      await settled()
+      expect(reports).toEqual([[a]])
+      await writeFile(a, 'a{color:blue}')
+      for (let ms = 0; ms < 200; ms += 10) {
+        vi.advanceTimersByTime(10)
+        await settled()
+      }
+      expect(reports).toEqual([[a], [a]])
+    })
+  })
+
   it('leaves a deletion that only its re-check sees to the watcher\'s own event (which waits out an atomic save)', async () => {
     await byHand(async ({ a, reports, collector }, settled) => {
       await writeFile(a, 'a{color:red}')
