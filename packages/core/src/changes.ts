@@ -214,8 +214,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   }
 
   /**
-   * Reads a file once more, as a check rather than a new change: it joins a batch under way, or is read at once, still
-   * allowed to find the file empty again. It opens no quiet window, so a real save right after it goes out at once.
+   * Reads a file once more, as a check rather than a new change: it joins a batch under way, or is read at once. It
+   * opens no quiet window, so a real save right after it goes out at once.
    */
   function readAgain(...files: string[]): void {
     if (closed)
