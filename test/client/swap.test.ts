@@ -84,6 +84,23 @@ describe('swapping stylesheets', () => {
     expect(live.console.filter(line => line.includes('swapped'))).toEqual([expect.stringMatching(/swapped a\.css, b\.css in \d+ ms/)])
   })
 
+  it('shows the one sheet of an event as soon as the browser has parsed it, before its load event', async () => {
+    await open()
+    // The colour as the clone's load event reaches the document, before any listener on the clone runs.
+    await live.page.evaluate(() => {
+      const seen: string[] = (window as unknown as { __atLoad: string[] }).__atLoad = []
+      document.addEventListener('load', (event) => {
+        if ((event.target as Element).localName === 'link')
+          seen.push(getComputedStyle(document.querySelector('#s')!).backgroundColor)
+      }, true)
+    })
+    await site.write('css/base.css', '#s { background-color: rgb(6, 6, 6); }')
+    site.publish('reloadCSS', { files: ['/css/base.css'] })
+    await live.waitForEvents('after-swap', 1)
+    expect(await live.page.evaluate(() => (window as unknown as { __atLoad: string[] }).__atLoad)).toEqual(['rgb(6, 6, 6)'])
+    expect(await live.page.evaluate(() => document.querySelector('link')!.hasAttribute('media'))).toBe(false)
+  })
+
   it('keeps the other query parameters and the hash, with a fresh token every time', async () => {
     await open()
     const tokens: string[] = []
