@@ -95,10 +95,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
   const primeChecks: NodeJS.Timeout[] = []
   /** Files read again by their re-check alone, with no event since. */
   const checking = new Set<string>()
-  /** How often a file was read empty right after its change. */
-  const emptyReads = new Map<string, number>()
-  /** The next read of a file read empty, while one is due. */
-  const emptyRetries = new Map<string, NodeJS.Timeout>()
+  /** Files read empty right after their change: how often, and the next read while one is due. */
+  const emptyReads = new Map<string, { count: number, retry?: NodeJS.Timeout }>()
   let timer: NodeJS.Timeout | undefined
   let deadline = 0
   /** Until then, changes are batched: the last report went out less than a window ago. */
@@ -160,19 +158,20 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       if (checking.delete(file) && hash === undefined)
         return
       // A file just truncated for rewriting looks empty: read it again shortly, unless a read of it is already due.
-      const retries = emptyReads.get(file) ?? 0
-      if (hash === EMPTY && hashes.get(file) !== EMPTY && (emptyRetries.has(file) || retries < EMPTY_RETRY_MS.length)) {
-        if (!emptyRetries.has(file)) {
-          emptyReads.set(file, retries + 1)
-          const retry = setTimeout(() => {
-            emptyRetries.delete(file)
+      const empty = emptyReads.get(file)
+      if (hash === EMPTY && hashes.get(file) !== EMPTY && (empty?.retry || (empty?.count ?? 0) < EMPTY_RETRY_MS.length)) {
+        if (!empty?.retry) {
+          const count = empty?.count ?? 0
+          const next: { count: number, retry?: NodeJS.Timeout } = { count: count + 1 }
+          next.retry = setTimeout(() => {
+            next.retry = undefined
             readAgain(file)
-          }, EMPTY_RETRY_MS[retries])
-          retry.unref()
-          emptyRetries.set(file, retry)
+          }, EMPTY_RETRY_MS[count]).unref()
+          emptyReads.set(file, next)
         }
         return
       }
+      clearTimeout(empty?.retry)
       emptyReads.delete(file)
       if (hashes.get(file) !== hash) {
         changed.push(file)
@@ -285,8 +284,8 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       rechecks.forEach(later => clearTimeout(later))
       rechecks.clear()
       primeChecks.forEach(check => clearTimeout(check))
-      emptyRetries.forEach(retry => clearTimeout(retry))
-      emptyRetries.clear()
+      emptyReads.forEach(({ retry }) => clearTimeout(retry))
+      emptyReads.clear()
       pending.clear()
       return queue
     },
