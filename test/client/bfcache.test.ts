@@ -36,13 +36,19 @@ const modes = {
 
 describe.each(Object.entries(modes))('the back/forward cache, with %s', (_, hide) => {
   it('closes the stream on pagehide, stays cacheable, and catches up on pageshow', async () => {
-    site = await startSite()
+    site = await startSite({ live: { client: { debug: true } } })
     const context = await browser.newContext()
     try {
       await context.addInitScript(hide)
       const page = await context.newPage()
+      const log: string[] = []
+      page.on('console', message => void log.push(message.text()))
       const color = (): Promise<string> => page.evaluate(() => getComputedStyle(document.querySelector('#o')!).color)
       const subscribers = (): number => site!.handler.broadcaster.stats().subscribers
+      /** Polls for the colour; a miss says what the client logged. */
+      const showsColor = (value: string): Promise<unknown> => expect.poll(color, { timeout: 5000 }).toBe(value).catch((error: Error) => {
+        throw new Error(`${error.message}\nThe page's console:\n${log.join('\n')}`)
+      })
       await page.goto(site.url('/index.html'))
       await expect.poll(subscribers).toBe(1)
       await page.evaluate(() => window.__kept = 1)
@@ -61,12 +67,12 @@ describe.each(Object.entries(modes))('the back/forward cache, with %s', (_, hide
         reasons: JSON.stringify((performance.getEntriesByType('navigation')[0] as { notRestoredReasons?: unknown }).notRestoredReasons ?? null),
       }))
       expect(restored).toEqual({ kept: 1, reasons: 'null' })
-      await expect.poll(color).toBe('rgb(0, 0, 111)')
+      await showsColor('rgb(0, 0, 111)')
       await expect.poll(subscribers).toBe(1)
 
       await site.write('css/other.css', '#o { color: rgb(0, 0, 112); }')
       site.publish('reloadCSS', { files: ['/css/other.css'] })
-      await expect.poll(color).toBe('rgb(0, 0, 112)')
+      await showsColor('rgb(0, 0, 112)')
       expect(site.page.count('/index.html')).toBe(1)
     }
     finally {

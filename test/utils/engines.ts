@@ -59,6 +59,9 @@ export interface Engine {
 }
 
 const POLL_MS = 25
+/** How long a WebDriver script or page load may take before the driver reports it as an error. */
+const SCRIPT_TIMEOUT_MS = 8_000
+const COMMAND_TIMEOUT_MS = 12_000
 
 /** The `until` of every engine: poll `run` from here. */
 function poller(run: Tab['run']): Tab['until'] {
@@ -198,7 +201,11 @@ async function launchWebKit(): Promise<Engine> {
   const base = `http://127.0.0.1:${port}`
 
   async function command(method: string, path: string, body?: unknown): Promise<any> {
-    const res = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+    // A command the driver never answers must fail the test with its name, not leave it to the test's timeout.
+    const res = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS) })
+      .catch((error: Error) => {
+        throw new Error(`[live-assets] WebKitWebDriver ${method} ${path}: no answer (${error.message})`)
+      })
     const answer = await res.json() as WebDriverAnswer
     if (!res.ok)
       throw new Error(`[live-assets] WebKitWebDriver ${method} ${path}: ${answer.value?.error}: ${answer.value?.message}`)
@@ -231,7 +238,11 @@ async function launchWebKit(): Promise<Engine> {
   }
   async function newSession(): Promise<string> {
     const { sessionId, capabilities } = await command('POST', '/session', {
-      capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: miniBrowserPath, args: ['--automation'] } } },
+      capabilities: { alwaysMatch: {
+        'webkitgtk:browserOptions': { binary: miniBrowserPath, args: ['--automation'] },
+        // The defaults (30 s for a script, 300 s for a page load) outlast every test.
+        'timeouts': { script: SCRIPT_TIMEOUT_MS, pageLoad: SCRIPT_TIMEOUT_MS },
+      } },
     })
     session = sessionId
     spare = [await command('GET', `/session/${session}/window`)]
