@@ -32,6 +32,14 @@ interface Directory {
 let users = 0
 
 /**
+ * How long a stylesheet that a build emptied waits for the next build. A save written in place is a truncate, then a
+ * write: a watcher that reads the source in between (esbuild's polling, Rolldown on a busy machine) builds from an
+ * empty file, then again at once. Swapped in, that empty sheet would leave the page unstyled until the second build.
+ * A sheet still empty after this wait, or in the next build, was emptied for real.
+ */
+export const EMPTIED_WAIT_MS = 300
+
+/**
  * What one plugin instance publishes after each watch-mode build, through its hold on the shared server. Outputs are
  * compared per output directory, so one plugin used by several configs (or outputs) compares each with itself.
  */
@@ -39,6 +47,9 @@ export function createWatchBuild(lease: StandaloneLease, options: ResolvedOption
   // Each instance reports its own error: another config's good build does not hide it.
   const source = `${bundler}#${++users}`
   const diffs = new Map<string, Directory>()
+  /** URLs of stylesheets the last build emptied, not published yet. */
+  let emptied: string[] = []
+  let emptiedTimer: NodeJS.Timeout | undefined
 
   return {
     written(outDir, outputs, publicPath = options.standalone.publicPath) {
@@ -50,11 +61,23 @@ export function createWatchBuild(lease: StandaloneLease, options: ResolvedOption
       }
       diff.publicPath = publicPath
       const posix = outputs.map(output => ({ ...output, fileName: output.fileName.replace(/\\/g, '/') }))
-      const css = diff.css.update(posix.filter(output => isStylesheet(output.fileName)))
+      const sheets = posix.filter(output => isStylesheet(output.fileName))
+      const css = diff.css.update(sheets)
+      const empty = new Set(sheets.filter(output => !output.source.length).map(output => `${publicPath}${output.fileName}`))
+      clearTimeout(emptiedTimer)
+      // Emptied by the build before and still empty: emptied for real. Changed again: in `css.files`.
+      const files = [...emptied.filter(url => empty.has(url) && !css.files.includes(url)), ...css.files.filter(url => !empty.has(url))].sort()
+      emptied = css.files.filter(url => empty.has(url))
+      if (emptied.length) {
+        emptiedTimer = setTimeout(() => {
+          lease.events.changed({ reload: [], css: emptied, renamed: [] })
+          emptied = []
+        }, EMPTIED_WAIT_MS).unref()
+      }
       // As for saved files: a source map comes with its stylesheet's swap and never reloads the page.
       const reloads = diff.reload.update(posix.filter(output => fileKind(output.fileName) === 'other' && diff.isReload(path.resolve(key, output.fileName)))).files
       lease.events.setError(source, undefined)
-      lease.events.changed({ reload: reloads.map(url => url.slice(1)), css: css.files, renamed: css.renamed })
+      lease.events.changed({ reload: reloads.map(url => url.slice(1)), css: files, renamed: css.renamed })
     },
     failed(error) {
       lease.events.setError(source, { ...error, source: error.source ?? bundler })
