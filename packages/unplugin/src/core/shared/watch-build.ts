@@ -27,6 +27,9 @@ interface Directory {
   /** Whether an output (by its absolute path) is one of the `reload` globs, relative to the output directory. */
   isReload: (file: string) => boolean
   publicPath: string
+  /** URLs of stylesheets its last build emptied, not published yet (see {@link EMPTIED_WAIT_MS}). */
+  emptied: string[]
+  emptiedTimer?: NodeJS.Timeout
 }
 
 let users = 0
@@ -47,16 +50,13 @@ export function createWatchBuild(lease: StandaloneLease, options: ResolvedOption
   // Each instance reports its own error: another config's good build does not hide it.
   const source = `${bundler}#${++users}`
   const diffs = new Map<string, Directory>()
-  /** URLs of stylesheets the last build emptied, not published yet. */
-  let emptied: string[] = []
-  let emptiedTimer: NodeJS.Timeout | undefined
 
   return {
     written(outDir, outputs, publicPath = options.standalone.publicPath) {
       const key = path.resolve(outDir)
       let diff = diffs.get(key)
       if (!diff) {
-        const created: Directory = { publicPath, css: createCssDiff(fileName => `${created.publicPath}${fileName}`), reload: createCssDiff(), isReload: matcher(options.standalone.reload, key) }
+        const created: Directory = { publicPath, emptied: [], css: createCssDiff(fileName => `${created.publicPath}${fileName}`), reload: createCssDiff(), isReload: matcher(options.standalone.reload, key) }
         diffs.set(key, diff = created)
       }
       diff.publicPath = publicPath
@@ -64,14 +64,14 @@ export function createWatchBuild(lease: StandaloneLease, options: ResolvedOption
       const sheets = posix.filter(output => isStylesheet(output.fileName))
       const css = diff.css.update(sheets)
       const empty = new Set(sheets.filter(output => !output.source.length).map(output => `${publicPath}${output.fileName}`))
-      clearTimeout(emptiedTimer)
+      clearTimeout(diff.emptiedTimer)
       // Emptied by the build before and still empty: emptied for real. Changed again: in `css.files`.
-      const files = [...emptied.filter(url => empty.has(url) && !css.files.includes(url)), ...css.files.filter(url => !empty.has(url))].sort()
-      emptied = css.files.filter(url => empty.has(url))
+      const files = [...diff.emptied.filter(url => empty.has(url) && !css.files.includes(url)), ...css.files.filter(url => !empty.has(url))].sort()
+      const emptied = diff.emptied = css.files.filter(url => empty.has(url))
       if (emptied.length) {
-        emptiedTimer = setTimeout(() => {
+        diff.emptiedTimer = setTimeout(() => {
           lease.events.changed({ reload: [], css: emptied, renamed: [] })
-          emptied = []
+          diff.emptied = []
         }, EMPTIED_WAIT_MS).unref()
       }
       // As for saved files: a source map comes with its stylesheet's swap and never reloads the page.
