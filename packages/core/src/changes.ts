@@ -158,20 +158,16 @@ export function createChangeCollector(options: ChangeCollectorOptions): ChangeCo
       if (checking.delete(file) && hash === undefined)
         return
       // A file just truncated for rewriting looks empty: read it again shortly, unless a read of it is already due.
-      const empty = emptyReads.get(file)
-      if (hash === EMPTY && hashes.get(file) !== EMPTY && (empty?.retry || (empty?.count ?? 0) < EMPTY_RETRY_MS.length)) {
-        if (!empty?.retry) {
-          const count = empty?.count ?? 0
-          const next: { count: number, retry?: NodeJS.Timeout } = { count: count + 1 }
-          next.retry = setTimeout(() => {
-            next.retry = undefined
-            readAgain(file)
-          }, EMPTY_RETRY_MS[count]).unref()
-          emptyReads.set(file, next)
-        }
+      const empty = emptyReads.get(file) ?? { count: 0 }
+      if (hash === EMPTY && hashes.get(file) !== EMPTY && (empty.retry || empty.count < EMPTY_RETRY_MS.length)) {
+        empty.retry ??= setTimeout(() => {
+          empty.retry = undefined
+          readAgain(file)
+        }, EMPTY_RETRY_MS[empty.count++]).unref()
+        emptyReads.set(file, empty)
         return
       }
-      clearTimeout(empty?.retry)
+      clearTimeout(empty.retry)
       emptyReads.delete(file)
       if (hashes.get(file) !== hash) {
         changed.push(file)
