@@ -77,7 +77,7 @@ export function heartbeatNote(rows) {
   const pingMs = ours.idleCpuPercent / 100 * ours.idleMs
   const period = ours.heartbeatMs / 1000
   return [
-    `- **The heartbeat (${period} s).** A ping is one write per stream: in this run one cost ${ms(pingMs)} of CPU at ${n.toLocaleString('en')} streams (${(pingMs / n * 1000).toFixed(1)} µs per stream: the whole window's CPU${ours.idleRestMs ? `, which began ${(ours.idleRestMs / 1000).toFixed(1)} s after the forced collection and held ${ours.idleMajorGcs} full collection(s)` : ''}), which every 30 s (the previous default) would be ${(pingMs / 300).toFixed(2)} % of a core. A ping every ${period} s leaves ${60 - period} s under the 60 s idle timeout of common proxies (nginx's \`proxy_read_timeout\`, AWS ALB), so a ping up to ${60 - period} s late still keeps a proxied stream, and the client's watchdog gives a silent stream 2.5 heartbeats, so a half-open stream is given up after ${2.5 * period} s (the page then resumes from its last event id: nothing is lost).`,
+    `- **The heartbeat (${period} s).** A ping is one write per stream: in this run one cost ${ms(pingMs)} of CPU at ${n.toLocaleString('en')} streams (${(pingMs / n * 1000).toFixed(1)} µs per stream), which every 30 s (the previous default) would be ${(pingMs / 300).toFixed(2)} % of a core. A ping every ${period} s leaves ${60 - period} s under the 60 s idle timeout of common proxies (nginx's \`proxy_read_timeout\`, AWS ALB), so a ping up to ${60 - period} s late still keeps a proxied stream, and the client's watchdog gives a silent stream 2.5 heartbeats, so a half-open stream is given up after ${2.5 * period} s (the page then resumes from its last event id: nothing is lost).`,
     '- **Where a ping\'s CPU goes** (measured at 10,000 streams and a 45 s heartbeat, in slots of 500 ms over three periods, with the same raw clients): the writes, 156 to 188 ms per ping (16 to 19 µs per stream, two thirds of it system time: `write()` on loopback, whose receive half runs inside the sender), and no full collection after them. The broadcaster frames each broadcast once as an HTTP/1.1 chunk and writes it to the socket of every plain `node:http` stream. Through `res.write()`, which frames it again per stream in four corked writes and leaves about 1 KB of garbage each, the same pings cost 245 to 510 ms, and full collections followed them (4 in 135 s): 1.38 % of a core over those three periods, against 0.66 % (0.45 % without the one-off collections that follow connecting 10,000 streams). A stream whose `write` a middleware wraps (compression), and HTTP/1.0 and HTTP/2 streams, still get `res.write()`.',
     '',
   ]
@@ -298,12 +298,12 @@ export function explain({ latency, fanout }) {
     if (ours && (ours.p99 > 50 || (peer && ours.p99 / peer.p99 > 0.5))) {
       out.push(
         `- **Fan-out p99 at ${N} clients (${ms(ours.p99)}; webpack-hot-middleware ${ms(peer?.p99)}; targets ≤ 50 ms and ≤ 0.5x).** The time goes to the`,
-        `  server's sends, not to the clients. live-assets writes each stream's chunk to its socket inside \`publish()\`, so the`,
-        `  last write is in the kernel ${ms(ours.flushMs)} after the publish, when it returns; webpack-hot-middleware's \`res.write()\` queues its writes on corked`,
-        `  sockets (\`publish()\` returns after ${ms(peer?.publishMs)}), and they reach the kernel by ${ms(peer?.flushMs)}. The slowest client read the event ${ms(ours.max - ours.flushMs)} after the last write. The server spends ${ms(ours.publishCpuMs)} of CPU on the`,
+        `  server's sends, not to the clients: \`publish()\` returns after ${ms(ours.publishMs)} (webpack-hot-middleware ${ms(peer?.publishMs)}), but \`node:http\` only`,
+        `  queues the writes on corked sockets; they reach the kernel in the ticks after it, and the last one does so`,
+        `  ${ms(ours.flushMs)} after the publish (webpack-hot-middleware ${ms(peer?.flushMs)}), and the slowest client has read it ${ms(ours.max - ours.flushMs)} later. The server spends ${ms(ours.publishCpuMs)} of CPU on the`,
         `  event (${perStream(ours)} µs per stream; webpack-hot-middleware ${perStream(peer)} µs). A \`perf\` profile of the server puts about 70 % of that`,
-        '  in the system call that sends (`write()`, or `writev()` through `res.write()`): TCP send, and on loopback also the receiving socket\'s TCP processing and the wake-up',
-        '  of the reading process, which run inside the sender\'s call. One such call per stream and event is the least any',
+        '  in the `writev()` system call: TCP send, and on loopback also the receiving socket\'s TCP processing and the wake-up',
+        '  of the reading process, which run inside the sender\'s call. One `writev()` per stream and event is the least any',
         '  server built on `node:http` can do, and webpack-hot-middleware makes the same calls, so the ratio of the two is',
         '  bounded by their JavaScript share, which is the smaller part. **What would fix it:** sending from several cores',
         '  (worker threads or `node:cluster` processes with `SO_REUSEPORT`, each owning a share of the streams and publishing',
