@@ -1,9 +1,8 @@
 import type { HelloPayload, Publish, PublishOptions, ReloadCSSPayload, Stats } from '@live-assets/protocol'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Bus, BusConnection, BusEntry, BusState, FileVersion } from './bus'
 import type { Logger } from './logger'
 import { Buffer } from 'node:buffer'
-import { ServerResponse } from 'node:http'
 import { EVENTS, formatEventId } from '@live-assets/protocol'
 import { memoryBus, parseEventId } from './bus'
 import { encodeMessage, encodeRetry, STREAM_HEADERS } from './sse'
@@ -67,23 +66,10 @@ interface Joining {
 /** How long a resume waits for the bus to say what a page missed. */
 const SINCE_TIMEOUT_MS = 2_000
 
-const CRLF = Buffer.from('\r\n', 'latin1')
-
-/** `bytes` framed as one chunk of a chunked HTTP/1.1 body: its size in hex, CRLF, the bytes, CRLF. */
-function chunkOf(bytes: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, CRLF])
-}
-
 export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   const startedAt = Date.now()
   const bus = options.bus ?? memoryBus()
   const subscribers = new Set<ServerResponse>()
-  /**
-   * Streams whose socket takes a broadcast as a chunk framed once for all: a plain chunked HTTP/1.1 `node:http`
-   * response, its `write` nobody's but node's. `res.write` of the same bytes leaves about 1 KB of garbage per stream
-   * (its framing in four corked writes): at 10,000 streams, a full collection after most heartbeats.
-   */
-  const direct = new WeakSet<ServerResponse>()
   const joining = new Map<ServerResponse, Joining>()
   let connection: BusConnection | undefined
   let epoch = ''
@@ -187,17 +173,10 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     joining.delete(this)
   }
 
-  /** `chunk`: the same bytes framed by {@link chunkOf}, for a stream that takes them on its socket. */
-  function write(res: ServerResponse, bytes: Buffer | string, chunk?: Buffer): void {
-    const socket = chunk && direct.has(res) ? res.socket : null
-    if (socket) {
-      socket.write(chunk!)
-    }
-    else {
-      res.write(bytes)
-      // compression middleware buffers until told to flush.
-      ;(res as { flush?: () => void }).flush?.()
-    }
+  function write(res: ServerResponse, bytes: Buffer | string): void {
+    res.write(bytes)
+    // compression middleware buffers until told to flush.
+    ;(res as { flush?: () => void }).flush?.()
     // Counts the socket's buffer too (HTTP/1), or the stream's (HTTP/2).
     const unsent = res.writableLength
     if (unsent > options.maxBufferedBytes) {
@@ -210,9 +189,8 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   }
 
   function broadcast(bytes: Buffer): void {
-    const chunk = chunkOf(bytes)
     for (const res of subscribers)
-      write(res, bytes, chunk)
+      write(res, bytes)
   }
 
   function goLive(res: ServerResponse, bytes?: Buffer): void {
@@ -320,9 +298,6 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
       // Headers sent on their own are written as one string, which V8 then flattens in place; sent with the first
       // chunk, node:http keeps its header string for the life of the stream as ~25 joined pieces (~0.5 KiB more).
       res.flushHeaders()
-      // A socket is assigned to the response being answered only: writes to it come after this one's headers.
-      if (res.chunkedEncoding && res.socket && req.httpVersionMajor === 1 && res.write === ServerResponse.prototype.write)
-        direct.add(res)
       peakSubscribers = Math.max(peakSubscribers, open + 1)
       res.on('close', unsubscribe)
       const joiner: Joining = { lastEventId, queued: [], after: 0 }

@@ -1,12 +1,10 @@
-import type { AddressInfo } from 'node:net'
 import type { LiveServer } from '../src'
 import { mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises'
-import { createServer, ServerResponse } from 'node:http'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it, vi } from 'vitest'
-import { createHandler, silentLogger } from '../src'
+import { describe, expect, it } from 'vitest'
+import { silentLogger } from '../src'
 import { fetchRaw, openStream, useLiveServers, waitFor, writeExisting } from './helpers'
 
 const start = useLiveServers()
@@ -52,58 +50,6 @@ describe('the event stream', () => {
     expect(ping.id).toBeUndefined()
     expect(JSON.parse(ping.data).time).toBeTypeOf('number')
     stream.close()
-  })
-
-  it('writes a broadcast as one chunk on a plain HTTP/1.1 stream\'s socket, through `write` where a middleware wraps it, and unframed over HTTP/1.0', async () => {
-    const handler = createHandler({ logger: silentLogger })
-    let wrapped = 0
-    const server = createServer((req, res) => {
-      // What compression middleware does: its own `write`, which must see every event.
-      if (req.url!.includes('wrap')) {
-        const write = res.write
-        res.write = function (this: ServerResponse, ...args: Parameters<typeof write>) {
-          wrapped++
-          return write.apply(this, args)
-        } as typeof write
-      }
-      void handler(req, res, () => res.writeHead(404).end())
-    })
-    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-    const { port } = server.address() as AddressInfo
-    const url = `http://127.0.0.1:${port}/__live_assets/events`
-    const plain = await openStream(url)
-    const viaWrite = await openStream(`${url}?wrap`)
-    const old = connect(port, '127.0.0.1')
-    let oldRaw = ''
-    old.setEncoding('latin1').on('data', (text: string) => void (oldRaw += text))
-    old.write(`GET /__live_assets/events HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n\r\n`)
-    await waitFor(() => plain.events.length === 1 && viaWrite.events.length === 1 && oldRaw.includes('event: hello'))
-    const writes = vi.spyOn(ServerResponse.prototype, 'write')
-    const wrappedBefore = wrapped
-    // Sizes on both sides of a hex digit and of a TCP segment: the framing must hold for each.
-    const files = [1, 15, 16, 255, 256, 4095, 70_000].map(n => `/${'a'.repeat(n)}.css`)
-    for (const file of files)
-      handler.publish('reloadCSS', { files: [file] })
-    await waitFor(() => plain.events.length === 1 + files.length && viaWrite.events.length === 1 + files.length)
-    const sent = (stream: typeof plain): string[] => stream.events.slice(1).map(e => JSON.parse(e.data).files[0])
-    expect(sent(plain)).toEqual(files)
-    expect(sent(viaWrite)).toEqual(files)
-    // The wrapper saw every event of its stream, and node's `write` (looked up on the response) ran for the HTTP/1.0
-    // stream's alone: the plain stream's went to its socket.
-    expect(wrapped - wrappedBefore).toBe(files.length)
-    expect(writes).toHaveBeenCalledTimes(files.length)
-    writes.mockRestore()
-    await waitFor(() => oldRaw.includes(files.at(-1)!))
-    // HTTP/1.0 has no chunks: the body is the events as they are.
-    expect(oldRaw).toMatch(/^HTTP\/1\.1 200/)
-    expect(oldRaw.split('\r\n\r\n')[1]).toMatch(/^retry: \d+\n\nid: [^\n]+\nevent: hello\n/)
-    expect(oldRaw.match(/^event: reloadCSS$/gm)).toHaveLength(files.length)
-    plain.close()
-    viaWrite.close()
-    old.destroy()
-    await handler.close()
-    server.closeAllConnections()
-    await new Promise(resolve => server.close(resolve))
   })
 
   it('gives every start a new epoch', async () => {
