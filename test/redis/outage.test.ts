@@ -104,6 +104,10 @@ describe('redis goes away and comes back', () => {
     await published
     await restyled(blue)
     await poll(() => readers.every(reader => probes(reader).length === 1 && named(reader.events, 'reloadCSS').length === 1), { what: 'the edit and the probe on every reader' })
+      .catch((error: Error) => {
+        const seen = readers.map(reader => `${probes(reader).length} probe(s), reloadCSS ${JSON.stringify(named(reader.events, 'reloadCSS').map(event => [event.id, event.data]))}`)
+        throw new Error(`${error.message}; per reader: ${seen.join(' | ')}`)
+      })
     expect(readers.every(reader => reader.connections() === 1)).toBe(true)
     expect(fullRefreshes()).toBe(refreshes)
   })
