@@ -1,10 +1,12 @@
+import type { AddressInfo } from 'node:net'
 import type { LiveServer } from '../src'
 import { mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises'
+import { createServer, ServerResponse } from 'node:http'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
-import { silentLogger } from '../src'
+import { describe, expect, it, vi } from 'vitest'
+import { createHandler, silentLogger } from '../src'
 import { fetchRaw, openStream, useLiveServers, waitFor, writeExisting } from './helpers'
 
 const start = useLiveServers()
@@ -50,6 +52,56 @@ describe('the event stream', () => {
     expect(ping.id).toBeUndefined()
     expect(JSON.parse(ping.data).time).toBeTypeOf('number')
     stream.close()
+  })
+
+  it('writes a heartbeat as one chunk on a plain HTTP/1.1 stream\'s socket, through `write` where a middleware wraps it, and unframed over HTTP/1.0', async () => {
+    const handler = createHandler({ logger: silentLogger, heartbeatMs: 30 })
+    const responses = new Map<string, ServerResponse>()
+    let wrapped = 0
+    const server = createServer((req, res) => {
+      const kind = new URL(req.url!, 'http://x').searchParams.get('kind')!
+      responses.set(kind, res)
+      // What compression middleware does: its own `write`, which must see every ping.
+      if (kind === 'wrapped') {
+        const write = res.write
+        res.write = function (this: ServerResponse, ...args: Parameters<typeof write>) {
+          wrapped++
+          return write.apply(this, args)
+        } as typeof write
+      }
+      void handler(req, res, () => res.writeHead(404).end())
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const url = `http://127.0.0.1:${port}/__live_assets/events`
+    const writes = vi.spyOn(ServerResponse.prototype, 'write')
+    const plain = await openStream(`${url}?kind=plain`)
+    const viaWrite = await openStream(`${url}?kind=wrapped`)
+    const old = connect(port, '127.0.0.1')
+    let oldRaw = ''
+    old.setEncoding('latin1').on('data', (text: string) => void (oldRaw += text))
+    old.write(`GET /__live_assets/events?kind=old HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n\r\n`)
+    const pings = (stream: typeof plain): number => stream.events.filter(e => e.event === 'ping').length
+    await waitFor(() => pings(plain) >= 3 && pings(viaWrite) >= 3 && oldRaw.match(/^event: ping$/gm)?.length! >= 3, 3000, 'three pings on each stream')
+    // Each ping went to the plain stream's socket, framed well enough for node's strict parser; an event after them
+    // still comes through `write`, in order.
+    handler.publish('reloadCSS', { files: ['/after.css'] })
+    await waitFor(() => plain.events.some(e => e.event === 'reloadCSS'), 2000, 'the event after the pings')
+    expect(JSON.parse(plain.events.find(e => e.event === 'ping')!.data).time).toBeTypeOf('number')
+    const writers = (ping: boolean): ServerResponse[] => writes.mock.contexts.filter((_, i) => String(writes.mock.calls[i][0]).includes('event: ping') === ping)
+    expect(writers(true)).not.toContain(responses.get('plain'))
+    expect(writers(false)).toContain(responses.get('plain'))
+    // The HTTP/1.0 stream has no chunks: `write` sends its pings as they are.
+    expect(writers(true)).toContain(responses.get('old'))
+    expect(oldRaw.split('\r\n\r\n')[1]).toMatch(/^retry: \d+\n\nid: [^\n]+\nevent: hello\n[^]*\nevent: ping\ndata: \{"time":\d+\}\n\n/)
+    expect(wrapped).toBeGreaterThanOrEqual(pings(viaWrite))
+    writes.mockRestore()
+    plain.close()
+    viaWrite.close()
+    old.destroy()
+    await handler.close()
+    server.closeAllConnections()
+    await new Promise(resolve => server.close(resolve))
   })
 
   it('gives every start a new epoch', async () => {

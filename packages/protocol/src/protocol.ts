@@ -47,10 +47,8 @@ export type EventName = typeof EVENTS[keyof typeof EVENTS]
  * Default time between two `ping` events, in ms. Three quarters of the 60 s idle timeout of common proxies (nginx's
  * `proxy_read_timeout`, AWS ALB), so a ping that comes up to 15 s late still keeps the stream; the client's watchdog
  * gives a silent stream 2.5 heartbeats, so a half-open stream is given up after 112.5 s (nothing is lost: the page
- * resumes from its last event id). Idle cost is one write per stream per ping: at 10,000 streams a ping costs about
- * 0.2 s of CPU in the writes (most of it in `writev()`, the floor of `node:http`) and 0.05 to 0.1 s more to collect
- * their garbage (about 1 KB per stream), which at 30 s came to 0.7 to 1.6 % of a core in the fan-out benchmark, over
- * its 1 % target; 45 s takes a third off whatever a ping costs.
+ * resumes from its last event id). Idle cost is one write per stream per ping, framed once and written to each plain
+ * HTTP/1.1 socket: at 10,000 streams a ping costs about 0.16 to 0.19 s of CPU, most of it in `write()`.
  */
 export const DEFAULT_HEARTBEAT_MS = 45_000
 
