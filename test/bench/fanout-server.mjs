@@ -11,6 +11,7 @@
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
+import { constants, PerformanceObserver } from 'node:perf_hooks'
 import process from 'node:process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createLiveServer, memoryBus, silentLogger } from '@live-assets/core'
@@ -22,7 +23,22 @@ const redisAt = process.argv.indexOf('--redis')
 const redisUrl = redisAt === -1 ? undefined : process.argv[redisAt + 1]
 const require = createRequire(import.meta.url)
 const now = () => performance.timeOrigin + performance.now()
+/** The idle window starts at least this long after the forced collection, and once V8 has not collected for QUIET_MS. */
 const IDLE_REST_MS = 15_000
+const QUIET_MS = 10_000
+const MAX_REST_MS = 60_000
+
+/** When V8 last finished a full (major) collection, and how many it has done. */
+let lastMajorGcAt = 0
+let majors = 0
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (/** @type {any} */ (entry).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      lastMajorGcAt = Math.max(lastMajorGcAt, performance.timeOrigin + entry.startTime + entry.duration)
+      majors++
+    }
+  }
+}).observe({ entryTypes: ['gc'] })
 
 // Both systems' code is loaded in both processes, whichever one serves. Loading webpack grows V8's young generation
 // to its maximum and leaves free heap behind, and gc() gives neither back: loaded in one process only, that memory
@@ -165,16 +181,22 @@ async function main() {
         break
       case 'idle-cpu': {
         // Collect what the rounds left behind first, so the window holds heartbeats, not that garbage collection. Once
-        // the process is idle, V8's memory reducer follows a forced full GC with one or two of its own about 10 s later
-        // (`--trace-gc`: "Mark-Compact (reduce)", ~0.3 s of CPU at 10,000 streams): wait them out too, they belong to
-        // gc(), not to being idle.
+        // the process is idle, V8's memory reducer follows a forced full GC with one or two of its own (`--trace-gc`:
+        // "Mark-Compact (reduce)", ~0.3 s of CPU at 10,000 streams), 10 to 20 s later: wait until V8 has been quiet for
+        // QUIET_MS, so that they belong to gc(), not to being idle. A full collection that a heartbeat causes falls in
+        // the window and counts.
         memory()
+        const restedAt = now()
         await sleep(IDLE_REST_MS)
+        while (now() - lastMajorGcAt < QUIET_MS && now() - restedAt < MAX_REST_MS)
+          await sleep(500)
+        const restMs = now() - restedAt
+        const majorsBefore = majors
         const start = process.cpuUsage()
         const startedAt = now()
         await sleep(message.ms)
         const { user, system } = process.cpuUsage(start)
-        reply({ cpuMs: (user + system) / 1000, wallMs: now() - startedAt })
+        reply({ cpuMs: (user + system) / 1000, wallMs: now() - startedAt, restMs, majorGcs: majors - majorsBefore })
         break
       }
       case 'mark':

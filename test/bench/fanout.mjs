@@ -148,6 +148,8 @@ async function measure(system, n, { rounds, processes, idleMs, heartbeatMs = HEA
       memory: { empty, baseline, loaded: loaded.memory, afterRounds: after.memory },
       idleCpuPercent: idle.cpuMs / idle.wallMs * 100,
       idleMs: idle.wallMs,
+      idleRestMs: idle.restMs,
+      idleMajorGcs: idle.majorGcs,
       heartbeatMs,
     }
   }
