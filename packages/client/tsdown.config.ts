@@ -4,8 +4,14 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { defineConfig } from 'tsdown'
 
-/** Budgets, minified + gzip: the classic script every page loads, and the extras a page loads when it needs them. */
-const BUDGET_BYTES = { 'classic': 6 * 1024, 'client-extras': 4 * 1024 }
+/**
+ * Budgets, minified + gzip: the classic script every page loads, the same with its debug lines (served for
+ * `debug: true`), and the extras a page loads when it needs them.
+ */
+const BUDGET_BYTES = { 'classic': 6 * 1024, 'classic-debug': 6.5 * 1024, 'client-extras': 4 * 1024 }
+
+/** Whether a build keeps the client's debug lines (see `src/log.ts`). */
+const debugLines = (on: boolean): Record<string, string> => ({ __LIVE_ASSETS_DEBUG__: String(on) })
 
 const esm: UserConfig = {
   entry: { index: 'src/index.ts' },
@@ -14,17 +20,19 @@ const esm: UserConfig = {
   fixedExtension: true,
   dts: true,
   // The classic scripts are read from disk by the server, never imported: their exports are set by hand.
-  exports: { customExports: { './classic': './dist/classic.js', './extras': './dist/client-extras.js' } },
+  exports: { customExports: { './classic': './dist/classic.js', './classic-debug': './dist/classic-debug.js', './extras': './dist/client-extras.js' } },
   // One file: a bundler that imports it splits it as it likes, and the extras stay inline (no chunk to serve).
   outputOptions: { inlineDynamicImports: true },
+  define: debugLines(true),
   publint: true,
 }
 
 /** A classic script for a plain `<script src>`: one minified IIFE, within its budget. */
-function classic(name: keyof typeof BUDGET_BYTES, entry: string): UserConfig {
+function classic(name: keyof typeof BUDGET_BYTES, entry: string, debug = false): UserConfig {
   const budget = BUDGET_BYTES[name]
   return {
     entry: { [name]: entry },
+    define: debugLines(debug),
     platform: 'browser',
     format: 'iife',
     minify: true,
@@ -44,4 +52,9 @@ function classic(name: keyof typeof BUDGET_BYTES, entry: string): UserConfig {
   }
 }
 
-export default defineConfig([esm, classic('classic', 'src/classic.ts'), classic('client-extras', 'src/classic-extras.ts')])
+export default defineConfig([
+  esm,
+  classic('classic', 'src/classic.ts'),
+  classic('classic-debug', 'src/classic.ts', true),
+  classic('client-extras', 'src/classic-extras.ts'),
+])

@@ -6,4 +6,5 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
   },
+  define: { __LIVE_ASSETS_DEBUG__: 'true' },
 })

@@ -212,6 +212,8 @@ describe('the connection', () => {
     await live.waitForEvents('after-swap', 1)
     expect(live.console).toEqual(expect.arrayContaining([
       `[live-assets] connecting to ${site.page.url}/__live_assets/events`,
+      // From stream.ts: the debug lines of every module are in the build served for `debug: true`.
+      `[live-assets] sharing one connection to ${site.page.url}/__live_assets/events through a shared worker`,
       expect.stringMatching(/^\[live-assets\] hello \{"epoch":/),
       '[live-assets] reloadCSS {"files":["/css/other.css"]}',
       '[live-assets] swapping 1 sheet(s)',

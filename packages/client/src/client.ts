@@ -4,6 +4,7 @@ import type { Message } from './hub'
 import type { SwapOutcome } from './swap'
 import { DEFAULT_BASE, EVENTS, ROUTES } from '@live-assets/protocol'
 import { DOWN, eventsUrl } from './hub'
+import { debug, info, PREFIX, startDebug } from './log'
 import { planReload } from './match'
 import { hasOtherRoots, INSTANCE } from './roots'
 import { collectRefs } from './sheets'
@@ -47,14 +48,6 @@ interface SharedClient extends LiveAssetsClient {
 
 type Slot = Record<symbol, SharedClient | undefined>
 
-const PREFIX = '[live-assets]'
-
-/** The console is this client's only UI besides the overlay: one line per swap is the point. */
-function info(message: string): void {
-  // eslint-disable-next-line no-console
-  console.info(PREFIX, message)
-}
-
 /**
  * Connects to the live-assets server and keeps the page's stylesheets in sync. Safe to call again:
  * a window only ever has one client, one connection and one set of listeners. In a frame whose
@@ -70,6 +63,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   if (existing)
     return existing
 
+  startDebug(config.debug)
   const url = eventsUrl(config, scriptUrl ?? location.href)
   // Under a Content-Security-Policy with a nonce, the overlay's <style> needs the nonce our <script> tag carries.
   const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce || document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce
@@ -77,11 +71,6 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   // An older client in the parent cannot share, and one for another server must not.
   const shared = upstream?.listen && upstream.url === url.href ? upstream : undefined
   const origins = [location.origin, url.origin]
-  const debug = (message: string): void => {
-    if (config.debug)
-      // eslint-disable-next-line no-console
-      console.debug(PREFIX, message)
-  }
   const emit = (name: string, detail?: unknown): void => {
     dispatchEvent(new CustomEvent(`live-assets:${name}`, { detail }))
   }
@@ -131,7 +120,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   function handle(...[name, data, id]: Message): void {
     if (name === DOWN)
       return emit(name)
-    debug(`${name} ${JSON.stringify(data)}`)
+    debug?.(`${name} ${JSON.stringify(data)}`)
     switch (name) {
       case EVENTS.hello: {
         const restarted = epoch !== undefined && epoch !== data.epoch
@@ -141,7 +130,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
         clearOverlay()
         restartRefreshed = restarted
         if (restarted) {
-          debug('the server restarted: reloading every stylesheet once')
+          debug?.('the server restarted: reloading every stylesheet once')
           reloadCSS([], [])
         }
         return
@@ -158,7 +147,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
           .map(file => changedPath(file, origins))
           .filter(Boolean) as string[]
         const names = files.map(baseName).join(', ')
-        const none = (): void => debug(`no image or asset on this page uses ${names}`)
+        const none = (): void => debug?.(`no image or asset on this page uses ${names}`)
         if (!files.length)
           return none()
         return withExtras(extras => void extras.reloadAssets(files, tokenOf(id)).then(count => count
@@ -209,7 +198,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
       .map(({ from, to }) => ({ from: changedPath(from, origins)!, to: changedPath(to, origins)! }))
       .filter(({ from, to }) => from && to)
     if (files.length + renamed.length < rawFiles.length + rawRenamed.length)
-      debug('ignored paths on other origins or with other schemes')
+      debug?.('ignored paths on other origins or with other schemes')
     if (rawFiles.length + rawRenamed.length && !files.length && !renamed.length)
       return
     // A refresh of every stylesheet may follow missed events, whose versions no earlier fetch can stand for.
@@ -236,7 +225,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
         return info(`no stylesheet on this page matches ${names}: ignoring it (fallback: 'none')`)
       info(`no stylesheet on this page matches ${names}: reloading every stylesheet (fallback: 'stylesheets')`)
     }
-    debug(`swapping ${plan.jobs.length} sheet(s)`)
+    debug?.(`swapping ${plan.jobs.length} sheet(s)`)
     if (!plan.jobs.length)
       return
     emit('before-swap', { files } satisfies BeforeSwapDetail)
@@ -262,7 +251,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     close = listen(onEvent)
     // A page put in the back/forward cache comes back with its frames: only a frame that goes for good leaves.
     addEventListener('pagehide', event => event.persisted || close())
-    debug(`sharing the connection of a parent window to ${url.href}`)
+    debug?.(`sharing the connection of a parent window to ${url.href}`)
   }
   else {
     const listeners = new Set<Listener>([onEvent])
@@ -270,6 +259,8 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     const deliver: Listener = (...event) => {
       if (event[0] === EVENTS.hello)
         hello = event
+      if (event[0] === DOWN)
+        debug?.('disconnected')
       for (const listener of listeners)
         listener(...event)
     }
@@ -283,14 +274,9 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
       url,
       workerUrl: new URL((config.base ?? DEFAULT_BASE) + ROUTES.client, url),
       config,
-      onEvent: (...event) => {
-        if (event[0] === DOWN)
-          debug('disconnected')
-        deliver(...event)
-      },
-      log: debug,
+      onEvent: deliver,
     })
-    debug(`connecting to ${url.href}`)
+    debug?.(`connecting to ${url.href}`)
   }
 
   const client: SharedClient = {

@@ -9,6 +9,7 @@
 import type { EventName, LiveEvent } from '@live-assets/protocol'
 import type { CloseSource } from './source'
 import { LAST_EVENT_ID_PARAM } from '@live-assets/protocol'
+import { debug } from './log'
 import { openSource } from './source'
 
 export interface ConnectionOptions {
@@ -24,7 +25,6 @@ export interface ConnectionOptions {
   onEvent: (...event: [...LiveEvent, id: string]) => void
   /** The stream was up and is now down. */
   onDown: () => void
-  log: (message: string) => void
 }
 
 export interface Connection {
@@ -44,7 +44,7 @@ const LOOPBACK_MAX_DELAY_MS = 800
 /** Silence longer than this many heartbeats means the stream is dead, even if the socket is open. */
 const WATCHDOG_HEARTBEATS = 2.5
 
-export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', onEvent, onDown, log }: ConnectionOptions): Connection {
+export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', onEvent, onDown }: ConnectionOptions): Connection {
   let source: CloseSource | undefined
   let attempt = 0
   let up = false
@@ -86,11 +86,10 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
       onFailure(refused) {
         // A server that is down leaves the EventSource reconnecting; an answer it may not read (a 403 without CORS
         // headers, any non-200) closes it.
-        if (!refused)
-          return fail('the stream broke')
-        if (++refusals === 2)
+        if (refused && ++refusals === 2)
           sayRefused(url)
-        fail('the server refused the stream')
+        // The reason is only a debug line's: a build without them does not even carry its text.
+        fail(debug && (refused ? 'the server refused the stream' : 'the stream broke'))
       },
     })
     arm()
@@ -99,10 +98,10 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
   /** Restarts the silence timer; also covers a connect that never answers. */
   function arm(): void {
     clearTimeout(watchdog)
-    watchdog = setTimeout(fail, heartbeatMs * WATCHDOG_HEARTBEATS, `no event for ${heartbeatMs * WATCHDOG_HEARTBEATS} ms`)
+    watchdog = setTimeout(fail, heartbeatMs * WATCHDOG_HEARTBEATS, debug && `no event for ${heartbeatMs * WATCHDOG_HEARTBEATS} ms`)
   }
 
-  function fail(reason: string): void {
+  function fail(reason?: string): void {
     clearTimeout(watchdog)
     source?.()
     source = undefined
@@ -113,7 +112,7 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
     if (closed || retry)
       return
     const delay = retryDelay(attempt++, url)
-    log(`${reason}; reconnecting in ${delay} ms`)
+    debug?.(`${reason}; reconnecting in ${delay} ms`)
     retry = setTimeout(() => {
       retry = undefined
       reopen()

@@ -8,7 +8,7 @@ import type { Owner } from './sheets'
 import { unversioned } from './url'
 
 /** Points the fingerprinted `jobs` at the URLs the page's HTML names now. */
-export async function followFingerprints(jobs: SwapJob<Owner>[], log: (message: string) => void): Promise<void> {
+export async function followFingerprints(jobs: SwapJob<Owner>[], log?: (message: string) => void): Promise<void> {
   // A link's own URL; an imported partial matched it through the link that imports it.
   const own = (job: SwapJob<Owner>): string | undefined => job.url ?? ('localName' in job.owner && job.owner.localName === 'link' ? (job.owner as HTMLLinkElement).href : undefined)
   if (!jobs.some(job => job.fingerprinted && own(job)))
@@ -22,7 +22,7 @@ export async function followFingerprints(jobs: SwapJob<Owner>[], log: (message: 
     }
   }
   catch (error) {
-    log(`could not read the page for the new names of fingerprinted stylesheets: ${(error as Error).message}`)
+    log?.(`could not read the page for the new names of fingerprinted stylesheets: ${(error as Error).message}`)
   }
   for (const job of jobs) {
     const url = job.fingerprinted && own(job)

@@ -46,11 +46,10 @@ export function eventsUrl(config: ClientConfig, scriptUrl: string): URL {
  * @param url the events URL
  * @param config the served config
  * @param send gets every event, and `disconnect`
- * @param log debug lines
  * @param lastId the newest event id already applied: the first connection resumes after it
  * @param wanted true when another tab waits for the stream (see `ConnectionOptions.wanted`)
  */
-export function createHub(url: URL, config: ClientConfig, send: (message: Message) => void, log: (message: string) => void, lastId = '', wanted?: () => boolean): Hub {
+export function createHub(url: URL, config: ClientConfig, send: (message: Message) => void, lastId = '', wanted?: () => boolean): Hub {
   let hello: Message | undefined
   let error: Message | undefined
   let connection: Connection | undefined
@@ -76,7 +75,6 @@ export function createHub(url: URL, config: ClientConfig, send: (message: Messag
           send(message)
         },
         onDown: () => send([DOWN]),
-        log,
       })
     },
     stop() {
@@ -94,7 +92,7 @@ export function runWorker(config: ClientConfig): void {
   const hub = createHub(eventsUrl(config, location.href), config, (message) => {
     for (const port of ports)
       port.postMessage(message)
-  }, () => {})
+  })
   ;(globalThis as unknown as { onconnect: (event: MessageEvent) => void }).onconnect = ({ ports: [port] }) => {
     ports.add(port)
     port.onmessage = ({ data }) => {

@@ -8,6 +8,7 @@ import type { ClientConfig } from '@live-assets/protocol'
 import type { Hub, Message } from './hub'
 import { EVENTS } from '@live-assets/protocol'
 import { BYE, createHub, DOWN } from './hub'
+import { debug } from './log'
 
 export interface StreamOptions {
   url: URL
@@ -15,7 +16,6 @@ export interface StreamOptions {
   workerUrl: URL
   config: ClientConfig
   onEvent: (...event: Message) => void
-  log: (message: string) => void
 }
 
 interface Letter {
@@ -29,7 +29,7 @@ interface Letter {
 }
 
 /** @returns how to close the stream for good */
-export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptions): () => void {
+export function openStream({ url, workerUrl, config, onEvent }: StreamOptions): () => void {
   /** The newest event id this tab has applied. */
   let seen = ''
   // A page loaded again by "back" (not restored from the cache) gets its stylesheets from the HTTP cache, as they
@@ -71,7 +71,7 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
       onEvent(...message)
       if (name === EVENTS.hello) {
         if (stale || (resuming && relayed && id !== seen)) {
-          log('back from another page and events may have been missed: reloading every stylesheet once')
+          debug?.('back from another page and events may have been missed: reloading every stylesheet once')
           onEvent(EVENTS.reloadCSS, { files: [] })
         }
         resuming = stale = false
@@ -79,7 +79,7 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
       seen = id || seen
     }
     let close = viaWorker(receive, () => {
-      log('the shared worker failed: electing a leader tab instead')
+      debug?.('the shared worker failed: electing a leader tab instead')
       close = viaLeader(receive) ?? alone(receive)
     }) ?? viaLeader(receive) ?? alone(receive)
     return () => close()
@@ -104,7 +104,7 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
       fail()
     }
     port.onmessage = ({ data }) => receive(data)
-    log(`sharing one connection to ${url.href} through a shared worker`)
+    debug?.(`sharing one connection to ${url.href} through a shared worker`)
     return () => {
       if (!failed) {
         port.postMessage(BYE)
@@ -132,14 +132,14 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
     }
     navigator.locks.request(name, { signal: abort.signal }, () => new Promise<void>((resolve) => {
       release = resolve
-      log(`leading: this tab holds the connection to ${url.href} for the others`)
+      debug?.(`leading: this tab holds the connection to ${url.href} for the others`)
       waiting = false
       hub = createHub(url, config, (message) => {
         if (message[0] === EVENTS.hello)
           waiting = false
         post({ message })
         receive(message, false)
-      }, log, seen, () => waiting)
+      }, seen, () => waiting)
       hub.start()
     })).catch(() => {})
     channel.onmessage = ({ data }: MessageEvent<Letter>) => {
@@ -170,7 +170,7 @@ export function openStream({ url, workerUrl, config, onEvent, log }: StreamOptio
 
   function alone(receive: (message: Message, relayed?: boolean) => void): () => void {
     // The server replays what this tab missed from `seen` on.
-    const hub = createHub(url, config, message => receive(message, false), log, seen)
+    const hub = createHub(url, config, message => receive(message, false), seen)
     hub.start()
     return hub.stop
   }
