@@ -235,13 +235,14 @@ export async function measureLatency({ edits = 30, warmup = EDITS.warmup, gap = 
     for (const group of groups) {
       log(`latency: ${group.name}`)
       const members = group.systems.map(name => ({ ...SYSTEMS[name], open: url => openProbe(browser, url) }))
-      const measured = await measureGroup(group, members, { edits, warmup, gap, timeout, log })
+      const measured = await measureGroup(group, members, { edits: edits * (group.editsTimes ?? 1), warmup, gap, timeout, log })
       const peer = measured.find(r => r.name === group.peer)
       for (const result of measured) {
         result.ratio = peer && peer.median ? result.median / peer.median : undefined
         result.p95Ratio = peer && peer.p95 ? result.p95 / peer.p95 : undefined
         result.peer = group.peer
         result.target = result.name === group.peer || result.diagnostic ? undefined : group.target
+        result.p95Target = group.p95 ? result.target : undefined
         result.bound = result.name === group.peer || result.diagnostic ? undefined : group.bound
         results.push(result)
       }

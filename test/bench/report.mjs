@@ -31,6 +31,8 @@ export function latencyTargets(results) {
   for (const r of results.filter(r => r.target !== undefined)) {
     const peer = results.find(p => p.name === r.peer)
     rows.push([`${r.label}: median ≤ ${r.target.toFixed(1)}x ${peer.label}`, `${ms(r.median)} vs ${ms(peer.median)} = ${x(r.ratio)}`, yes(r.ratio <= r.target)])
+    if (r.p95Target !== undefined)
+      rows.push([`${r.label}: p95 ≤ ${r.p95Target.toFixed(1)}x ${peer.label}`, `${ms(r.p95)} vs ${ms(peer.p95)} = ${x(r.p95Ratio)}`, yes(r.p95Ratio <= r.p95Target)])
   }
   for (const r of results.filter(r => r.ours && !r.diagnostic))
     rows.push([`${r.label}: 0 reloads, 0 flash frames, 0 missed`, `${r.reloads} reloads, ${r.flashes} flash frames, ${r.missed} missed`, yes(!r.reloads && !r.flashes && !r.missed)])
