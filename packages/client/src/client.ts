@@ -3,7 +3,7 @@ import type { Extras } from './extras'
 import type { Message } from './hub'
 import type { SwapOutcome } from './swap'
 import { DEFAULT_BASE, EVENTS, ROUTES } from '@live-assets/protocol'
-import { DOWN, eventsUrl } from './hub'
+import { DOWN, eventsUrl, REFUSED } from './hub'
 import { debug, info, PREFIX, startDebug } from './log'
 import { planReload } from './match'
 import { hasOtherRoots, INSTANCE } from './roots'
@@ -120,6 +120,9 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   function handle(...[name, data, id]: Message): void {
     if (name === DOWN)
       return emit(name)
+    // A frame leaves it to the window that owns the connection, as it does the overlay.
+    if (name === REFUSED)
+      return shared ? undefined : withExtras(extras => extras.sayRefused(url))
     debug?.(`${name} ${JSON.stringify(data)}`)
     switch (name) {
       case EVENTS.hello: {

@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   onEvent: (...event: [...LiveEvent, id: string]) => void
   /** The stream was up and is now down. */
   onDown: () => void
+  /** The server refused the stream twice in a row (said once until the stream is up again). */
+  onRefused: () => void
 }
 
 export interface Connection {
@@ -44,7 +46,7 @@ const LOOPBACK_MAX_DELAY_MS = 800
 /** Silence longer than this many heartbeats means the stream is dead, even if the socket is open. */
 const WATCHDOG_HEARTBEATS = 2.5
 
-export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', onEvent, onDown }: ConnectionOptions): Connection {
+export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', onEvent, onDown, onRefused }: ConnectionOptions): Connection {
   let source: CloseSource | undefined
   let attempt = 0
   let up = false
@@ -87,7 +89,7 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
         // A server that is down leaves the EventSource reconnecting; an answer it may not read (a 403 without CORS
         // headers, any non-200) closes it.
         if (refused && ++refusals === 2)
-          sayRefused(url)
+          onRefused()
         // The reason is only a debug line's: a build without them does not even carry its text.
         fail(debug && (refused ? 'the server refused the stream' : 'the stream broke'))
       },
@@ -143,15 +145,6 @@ export function connect({ url, events, heartbeatMs, wanted, lastEventId = '', on
     },
     wake: reopen,
   }
-}
-
-/**
- * Said once, in the console of the page (or worker) that holds the stream: the browser hides the refusal's reason
- * from scripts of another origin, and the server says it in its terminal.
- */
-function sayRefused(url: URL): void {
-  const origin = location.origin
-  console.warn(`[live-assets] ${url.origin} refuses the event stream of ${origin}, so this page gets no live updates. If the terminal running live-assets says it refused ${origin}, allow it: allowedOrigins: ['${origin}'] in the plugin, --origin ${origin} for the CLI.`)
 }
 
 /**

@@ -8,6 +8,7 @@ export { fetchSheet } from './constructed'
 export { followFingerprints } from './fingerprints'
 export { hideOverlay, showOverlay } from './overlay'
 export { bustImports, preloadPartials } from './partials'
+export { sayRefused } from './refusal'
 export { eachRoot } from './roots'
 
 export type Extras = typeof import('./extras')

@@ -13,11 +13,14 @@ import { connect } from './connection'
 /** Not an event: the stream went down. */
 export const DOWN = 'disconnect'
 
+/** Not an event: the server refused the stream, again (see `ConnectionOptions.onRefused`). */
+export const REFUSED = 'refused'
+
 /**
  * What a tab is told: an event (name, payload, and the id of the newest event the hub has seen: the event's own, but
- * for a `ping`), or that the stream went down.
+ * for a `ping`), that the stream went down, or that the server refuses it.
  */
-export type Message = [...LiveEvent, id?: string] | [name: typeof DOWN, data?: undefined, id?: undefined]
+export type Message = [...LiveEvent, id?: string] | [name: typeof DOWN | typeof REFUSED, data?: undefined, id?: undefined]
 
 /** A tab's goodbye to the shared worker (a `MessagePort` does not say when its tab is gone). */
 export const BYE = 'bye'
@@ -45,7 +48,7 @@ export function eventsUrl(config: ClientConfig, scriptUrl: string): URL {
  * The one connection, and what a newcomer needs from it.
  * @param url the events URL
  * @param config the served config
- * @param send gets every event, and `disconnect`
+ * @param send gets every event, `disconnect` and `refused`
  * @param lastId the newest event id already applied: the first connection resumes after it
  * @param wanted true when another tab waits for the stream (see `ConnectionOptions.wanted`)
  */
@@ -75,6 +78,8 @@ export function createHub(url: URL, config: ClientConfig, send: (message: Messag
           send(message)
         },
         onDown: () => send([DOWN]),
+        // Every tab says it in its own console, where the developer looks (not the shared worker's).
+        onRefused: () => send([REFUSED]),
       })
     },
     stop() {
