@@ -1,8 +1,8 @@
-import type { ClientConfig, ErrorPayload, RenamedFile } from '@live-assets/protocol'
+import type { ClientConfig, ErrorPayload, FallbackMode, RenamedFile } from '@live-assets/protocol'
 import type { Extras } from './extras'
 import type { Message } from './hub'
 import type { SwapOutcome } from './swap'
-import { DEFAULT_BASE, EVENTS, ROUTES } from '@live-assets/protocol'
+import { EVENTS, ROUTES } from '@live-assets/protocol'
 import { DOWN, eventsUrl, REFUSED } from './hub'
 import { debug, info, PREFIX, startDebug } from './log'
 import { planReload } from './match'
@@ -71,6 +71,10 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   // An older client in the parent cannot share, and one for another server must not.
   const shared = upstream?.listen && upstream.url === url.href ? upstream : undefined
   const origins = [location.origin, url.origin]
+  /** The changed files of an event that are ours to look at (see `changedPath`). */
+  const pathsOf = (files: string[]): string[] => files.map(file => changedPath(file, origins)).filter(Boolean) as string[]
+  // A hand-written config (the ES module's) may name none.
+  const fallback: FallbackMode = config.fallback === 'page' || config.fallback === 'none' ? config.fallback : 'stylesheets'
   const emit = (name: string, detail?: unknown): void => {
     dispatchEvent(new CustomEvent(`live-assets:${name}`, { detail }))
   }
@@ -81,7 +85,8 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   /** The cache-busting token of each swap, from its event's id. */
   const tokenOf = eventTokens()
 
-  const extrasUrl = new URL((config.base ?? DEFAULT_BASE) + ROUTES.extras, url)
+  // Every endpoint is a sibling of the events URL.
+  const extrasUrl = new URL(`.${ROUTES.extras}`, url)
   let extras: Extras | undefined
   /** Set while the extras load: the events that arrive meanwhile wait for them, so every event still acts in order. */
   let waiting: Promise<void> | undefined
@@ -146,15 +151,12 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
         return reloadCSS(files, renamed, id)
       }
       case EVENTS.reloadAssets: {
-        const files = (data?.files ?? [])
-          .map(file => changedPath(file, origins))
-          .filter(Boolean) as string[]
-        const names = files.map(baseName).join(', ')
-        const none = (): void => debug?.(`no image or asset on this page uses ${names}`)
+        const files = pathsOf(data?.files ?? [])
+        const none = (): void => debug?.(`no image or asset on this page uses ${names(files)}`)
         if (!files.length)
           return none()
         return withExtras(extras => void extras.reloadAssets(files, tokenOf(id)).then(count => count
-          ? info(`refreshed ${names} in ${count} place(s)`)
+          ? info(`refreshed ${names(files)} in ${count} place(s)`)
           : none()))
       }
       case EVENTS.reload:
@@ -196,16 +198,17 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   /** `id`: the event's, for a swap of the files it names (see `eventTokens`). */
   function reloadCSS(rawFiles: string[], rawRenamed: RenamedFile[], id?: string): void {
     const startedAt = performance.now()
-    const files = rawFiles.map(file => changedPath(file, origins)).filter(Boolean) as string[]
+    const files = pathsOf(rawFiles)
     const renamed = rawRenamed
       .map(({ from, to }) => ({ from: changedPath(from, origins)!, to: changedPath(to, origins)! }))
       .filter(({ from, to }) => from && to)
-    if (files.length + renamed.length < rawFiles.length + rawRenamed.length)
-      debug?.('ignored paths on other origins or with other schemes')
-    if (rawFiles.length + rawRenamed.length && !files.length && !renamed.length)
+    const named = rawFiles.length + rawRenamed.length
+    if (debug && files.length + renamed.length < named)
+      debug('ignored paths on other origins or with other schemes')
+    if (named && !files.length && !renamed.length)
       return
     // A refresh of every stylesheet may follow missed events, whose versions no earlier fetch can stand for.
-    swapFiles(files, renamed, startedAt, tokenOf(rawFiles.length + rawRenamed.length ? id : undefined))
+    swapFiles(files, renamed, startedAt, tokenOf(named ? id : undefined))
   }
 
   /** `files` and `renamed` went through `changedPath`; `startedAt` is when the event came. */
@@ -215,18 +218,17 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
       return withExtras(() => swapFiles(files, renamed, startedAt, token))
     const refs = collectRefs(pendingClones, extras?.eachRoot)
     const exact = planReload(files, renamed, refs)
-    const plan = exact.matched || config.fallback === 'page' || config.fallback === 'none' ? exact : planReload([], [], refs)
+    const plan = exact.matched || fallback !== 'stylesheets' ? exact : planReload([], [], refs)
     if (!extras && needsExtras(plan.jobs))
       return withExtras(() => swapFiles(files, renamed, startedAt, token))
     if (!exact.matched) {
-      const names = files.map(baseName).join(', ')
-      if (config.fallback === 'page') {
-        info(`no stylesheet on this page matches ${names}: reloading the page (fallback: 'page')`)
+      if (fallback === 'page') {
+        info(`no stylesheet on this page matches ${names(files)}: reloading the page (fallback: 'page')`)
         return location.reload()
       }
-      if (config.fallback === 'none')
-        return info(`no stylesheet on this page matches ${names}: ignoring it (fallback: 'none')`)
-      info(`no stylesheet on this page matches ${names}: reloading every stylesheet (fallback: 'stylesheets')`)
+      if (fallback === 'none')
+        return info(`no stylesheet on this page matches ${names(files)}: ignoring it (fallback: 'none')`)
+      info(`no stylesheet on this page matches ${names(files)}: reloading every stylesheet (fallback: 'stylesheets')`)
     }
     debug?.(`swapping ${plan.jobs.length} sheet(s)`)
     if (!plan.jobs.length)
@@ -237,7 +239,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
 
   function report({ swapped, failed, durationMs }: SwapOutcome): void {
     if (swapped.length) {
-      info(`swapped ${swapped.map(baseName).join(', ')} in ${durationMs} ms`)
+      info(`swapped ${names(swapped)} in ${durationMs} ms`)
       emit('after-swap', { files: swapped, durationMs } satisfies AfterSwapDetail)
     }
     if (swapped.length && !failed.length && shown === 'swap')
@@ -275,7 +277,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     }
     close = openStream({
       url,
-      workerUrl: new URL((config.base ?? DEFAULT_BASE) + ROUTES.client, url),
+      workerUrl: new URL(`.${ROUTES.client}`, url),
       config,
       onEvent: deliver,
     })
@@ -306,6 +308,7 @@ function ancestorClient(): SharedClient | undefined {
   }
 }
 
-function baseName(url: string): string {
-  return segments(new URL(url, location.href).pathname).pop() ?? url
+/** The file names of `urls`, for a console line. */
+function names(urls: string[]): string {
+  return urls.map(url => segments(new URL(url, location.href).pathname).pop() ?? url).join(', ')
 }

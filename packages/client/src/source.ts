@@ -27,22 +27,9 @@ export function openSource(options: SourceOptions): CloseSource {
   return workersRefused ? openHere(options) : openInWorker(options)
 }
 
-function openHere({ url, events, onMessage, onFailure }: SourceOptions): CloseSource {
-  const source = new EventSource(url)
+function openHere(options: SourceOptions): CloseSource {
   let closed = false
-  for (const name of events) {
-    source.addEventListener(name, (event) => {
-      // A connection failure is also an `error` event on the EventSource, but not a message.
-      if (event instanceof MessageEvent && !closed)
-        onMessage(name, event.data, event.lastEventId)
-    })
-  }
-  source.onerror = (event) => {
-    // The server's `error` event (a build error) arrives here too, as a message. WebKit fires `error` on a stream
-    // closed in `pagehide` when the page comes back from the cache.
-    if (!(event instanceof MessageEvent) && !closed)
-      onFailure(source.readyState === EventSource.CLOSED)
-  }
+  const source = listen(options.url.href, options.events, message => closed || deliver(options, message))
   return () => {
     closed = true
     source.close()
@@ -50,7 +37,7 @@ function openHere({ url, events, onMessage, onFailure }: SourceOptions): CloseSo
 }
 
 function openInWorker(options: SourceOptions): CloseSource {
-  const script = URL.createObjectURL(new Blob([`(${relay})()`], { type: 'text/javascript' }))
+  const script = URL.createObjectURL(new Blob([`(${relay})(${listen})`], { type: 'text/javascript' }))
   let worker: Worker
   try {
     worker = new Worker(script)
@@ -64,15 +51,11 @@ function openInWorker(options: SourceOptions): CloseSource {
   let close = (): void => worker.terminate()
   let started = false
   let closed = false
-  worker.onmessage = ({ data: [name, data, id] }: MessageEvent<[string, string | boolean, string?]>) => {
+  worker.onmessage = ({ data }: MessageEvent<Relayed>) => {
     started = true
     // Messages already on their way when the worker was terminated.
-    if (closed)
-      return
-    if (name)
-      options.onMessage(name, data as string, id!)
-    else
-      options.onFailure(data as boolean)
+    if (!closed)
+      deliver(options, data)
   }
   // The worker could not start: the policy refused it (Firefox and WebKit say so here, Chromium may throw above).
   worker.onerror = (event) => {
@@ -90,22 +73,39 @@ function openInWorker(options: SourceOptions): CloseSource {
   }
 }
 
+/** A message of the server, `[name, data, id]`, or a failure, `['', refused]`. */
+type Relayed = [name: string, data: string, id: string] | [name: '', refused: boolean]
+
+function deliver({ onMessage, onFailure }: SourceOptions, [name, data, id]: Relayed): void {
+  if (name)
+    onMessage(name, data as string, id!)
+  else
+    onFailure(data as boolean)
+}
+
 /**
- * The worker's whole script, serialised with `toString`: it may use only its own names and the worker's globals.
- * It posts `[name, data, id]` for a message and `['', refused]` for a failure.
+ * The EventSource, in the page or in its worker: it posts what `deliver` takes. Serialised with `toString` for the
+ * worker, so it may use only its own names and the globals that pages and workers share.
  */
-function relay(): void {
-  onmessage = ({ data: [url, events] }: MessageEvent<[string, string[]]>) => {
-    const source = new EventSource(url)
-    for (const name of events) {
-      source.addEventListener(name, (event) => {
-        if (event instanceof MessageEvent)
-          postMessage([name, event.data, event.lastEventId])
-      })
-    }
-    source.onerror = (event) => {
-      if (!(event instanceof MessageEvent))
-        postMessage(['', source.readyState === EventSource.CLOSED])
-    }
+function listen(url: string, events: readonly string[], post: (message: Relayed) => void): EventSource {
+  const source = new EventSource(url)
+  for (const name of events) {
+    source.addEventListener(name, (event) => {
+      // A connection failure is also an `error` event on the EventSource, but not a message.
+      if (event instanceof MessageEvent)
+        post([name, event.data, event.lastEventId])
+    })
   }
+  source.onerror = (event) => {
+    // The server's `error` event (a build error) arrives here too, as a message. WebKit fires `error` on a stream
+    // closed in `pagehide` when the page comes back from the cache.
+    if (!(event instanceof MessageEvent))
+      post(['', source.readyState === EventSource.CLOSED])
+  }
+  return source
+}
+
+/** The worker's whole script, serialised with `toString` like the `listen` it is given. */
+function relay(open: typeof listen): void {
+  onmessage = ({ data: [url, events] }: MessageEvent<[string, string[]]>) => open(url, events, postMessage)
 }
