@@ -213,11 +213,11 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
 
   /** `files` and `renamed` went through `changedPath`; `startedAt` is when the event came. */
   function swapFiles(files: string[], renamed: RenamedFile[], startedAt: number, token: string): void {
-    // Shadow roots and frames are walked by the extras.
-    if (!extras && hasOtherRoots())
+    // Renamed outputs are followed by the extras, and shadow roots and frames walked by them.
+    if (!extras && (renamed.length || hasOtherRoots()))
       return withExtras(() => swapFiles(files, renamed, startedAt, token))
     const refs = collectRefs(pendingClones, extras?.eachRoot)
-    const exact = planReload(files, renamed, refs)
+    const exact = planReload(files, renamed, refs, extras?.renamedUrl)
     const plan = exact.matched || fallback !== 'stylesheets' ? exact : planReload([], [], refs)
     if (!extras && needsExtras(plan.jobs))
       return withExtras(() => swapFiles(files, renamed, startedAt, token))

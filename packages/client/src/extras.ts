@@ -10,5 +10,6 @@ export { hideOverlay, showOverlay } from './overlay'
 export { bustImports, preloadPartials } from './partials'
 export { sayRefused } from './refusal'
 export { eachRoot } from './roots'
+export { renamedUrl } from './url'
 
 export type Extras = typeof import('./extras')

@@ -3,7 +3,8 @@
  * unit-tested without a browser; `sheets.ts` builds the records from the DOM.
  */
 import type { RenamedFile } from '@live-assets/protocol'
-import { commonTrailing, renamedUrl, segments, withoutDigest } from './url'
+import type { renamedUrl } from './url'
+import { commonTrailing, segments, withoutDigest } from './url'
 
 /** One URL a stylesheet owner depends on: its own `href`, or a sheet it reaches through `@import`. */
 export interface SheetRef<T> {
@@ -63,9 +64,10 @@ export function bestMatches<T>(path: string, refs: readonly SheetRef<T>[], diges
 
 /**
  * Turns the paths of a `reloadCSS` into swap jobs. `files` and the `renamed` paths must already be
- * filtered through `changedPath`. With neither, every owner is reloaded and every import refreshed.
+ * filtered through `changedPath`. With neither, every owner is reloaded and every import refreshed. `renamed` is
+ * followed with `rename`, {@link renamedUrl} from the on-demand extras.
  */
-export function planReload<T>(files: readonly string[], renamed: readonly RenamedFile[], refs: readonly SheetRef<T>[]): Plan<T> {
+export function planReload<T>(files: readonly string[], renamed: readonly RenamedFile[], refs: readonly SheetRef<T>[], rename?: typeof renamedUrl): Plan<T> {
   const jobs = new Map<T, SwapJob<T>>()
   const all = !files.length && !renamed.length
   let matched = all
@@ -90,9 +92,9 @@ export function planReload<T>(files: readonly string[], renamed: readonly Rename
       j.imports.push(ref.url)
   }
 
-  for (const { from, to } of renamed) {
+  for (const { from, to } of rename ? renamed : []) {
     for (const ref of bestMatches(from, refs.filter(r => !r.imported)))
-      take(ref, renamedUrl(ref.url, from, to))
+      take(ref, rename!(ref.url, from, to))
   }
   for (const file of files) {
     const exact = bestMatches(file, refs)

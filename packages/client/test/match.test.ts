@@ -1,6 +1,7 @@
 import type { SheetRef } from '../src/match'
 import { describe, expect, it } from 'vitest'
 import { bestMatches, planReload } from '../src/match'
+import { renamedUrl } from '../src/url'
 
 function link(url: string, extra: Partial<SheetRef<string>> = {}): SheetRef<string> {
   return { owner: url, url: `http://page.test${url}`, imported: false, ...extra }
@@ -56,7 +57,7 @@ describe('planReload', () => {
   })
 
   it('points a renamed output at its new URL', () => {
-    const plan = planReload(['/assets/app.9c1d.css'], [{ from: '/assets/app.3f2a.css', to: '/assets/app.9c1d.css' }], refs)
+    const plan = planReload(['/assets/app.9c1d.css'], [{ from: '/assets/app.3f2a.css', to: '/assets/app.9c1d.css' }], refs, renamedUrl)
     expect(plan).toEqual({ matched: true, jobs: [{ owner: '/assets/app.3f2a.css', url: 'http://page.test/assets/app.3f2a.css', href: 'http://page.test/assets/app.9c1d.css', imports: [] }] })
   })
 
