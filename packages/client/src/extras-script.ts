@@ -19,7 +19,7 @@ export function loadExtrasScript(url: URL, nonce: string): Promise<Extras> {
       const extras = (window as unknown as Slot)[EXTRAS]
       if (extras)
         return resolve(extras)
-      reject(new Error(`[live-assets] could not load ${url.href}: is the server up, and does the page's Content-Security-Policy allow it?`))
+      reject(new Error(`[live-assets] could not load ${url.href}: is the server up, and does the page's CSP allow it?`))
     }
     ;(document.head || document.documentElement).appendChild(script)
   })

@@ -162,6 +162,6 @@ async function loadClone(owner: HTMLLinkElement | HTMLStyleElement, job: SwapJob
   drop()
   if (result === 'error') {
     const url = urls.join(', ')
-    return { url, message: `could not load ${url}: keeping the previous styles. Check the server log or the Network tab.` }
+    return { url, message: `could not load ${url}: keeping the previous styles (see the Network tab).` }
   }
 }
