@@ -63,7 +63,7 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
   if (existing)
     return existing
 
-  startDebug(config.debug)
+  startDebug(config)
   const url = eventsUrl(config, scriptUrl ?? location.href)
   // Under a Content-Security-Policy with a nonce, the overlay's <style> needs the nonce our <script> tag carries.
   const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce || document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce
@@ -152,12 +152,11 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
       }
       case EVENTS.reloadAssets: {
         const files = pathsOf(data?.files ?? [])
-        const none = (): void => debug?.(`no image or asset on this page uses ${names(files)}`)
         if (!files.length)
-          return none()
+          return debug?.('ignored paths on other origins or with other schemes')
         return withExtras(extras => void extras.reloadAssets(files, tokenOf(id)).then(count => count
           ? info(`refreshed ${names(files)} in ${count} place(s)`)
-          : none()))
+          : debug?.(`no image or asset on this page uses ${names(files)}`)))
       }
       case EVENTS.reload:
         info(`reloading the page${data?.reason ? `: ${data.reason}` : ''}`)
@@ -222,13 +221,12 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     if (!extras && needsExtras(plan.jobs))
       return withExtras(() => swapFiles(files, renamed, startedAt, token))
     if (!exact.matched) {
-      if (fallback === 'page') {
-        info(`no stylesheet on this page matches ${names(files)}: reloading the page (fallback: 'page')`)
+      // The option it names is what decides what happens next, and what to change.
+      info(`no stylesheet on this page matches ${names(files)} (fallback: '${fallback}')`)
+      if (fallback === 'page')
         return location.reload()
-      }
       if (fallback === 'none')
-        return info(`no stylesheet on this page matches ${names(files)}: ignoring it (fallback: 'none')`)
-      info(`no stylesheet on this page matches ${names(files)}: reloading every stylesheet (fallback: 'stylesheets')`)
+        return
     }
     debug?.(`swapping ${plan.jobs.length} sheet(s)`)
     if (!plan.jobs.length)
@@ -264,8 +262,8 @@ export function startClient(config: ClientConfig, scriptUrl: string | undefined,
     const deliver: Listener = (...event) => {
       if (event[0] === EVENTS.hello)
         hello = event
-      if (event[0] === DOWN)
-        debug?.('disconnected')
+      else if (debug && event[0] === DOWN)
+        debug('disconnected')
       for (const listener of listeners)
         listener(...event)
     }

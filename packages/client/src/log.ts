@@ -26,8 +26,8 @@ export function info(message: string): void {
 export let debug: ((message: string) => void) | undefined
 
 /** Turns the debug lines of this window on, with `config.debug`. */
-export function startDebug(on: boolean): void {
-  if (__LIVE_ASSETS_DEBUG__ && on)
+export function startDebug(config: { debug: boolean }): void {
+  if (__LIVE_ASSETS_DEBUG__ && config.debug)
     // eslint-disable-next-line no-console
     debug = message => console.debug(PREFIX, message)
 }
