@@ -206,6 +206,21 @@ describe('the connection', () => {
     expect(await live.events('disconnect')).toEqual([])
   })
 
+  it('says in the page\'s own console, not the shared worker\'s, that the server refuses the stream', async () => {
+    await open('/index.html', {
+      before: site => site.page.route((_req, res, url) => url.pathname === EVENTS_PATH && Boolean(res.writeHead(403).end())),
+      page: { waitForConnect: false },
+    })
+    const origin = site.page.url
+    const said = `[live-assets] ${origin} refuses the event stream of ${origin}, so this page gets no live updates. If the terminal running live-assets says it refused ${origin}, allow it: allowedOrigins: ['${origin}'] in the plugin, --origin ${origin} for the CLI.`
+    // Once, after the second refusal in a row; the text comes with the extras, from the server that refused.
+    await expect.poll(() => live.console, { timeout: 10_000 }).toContain(said)
+    const refused = site.page.count(EVENTS_PATH)
+    await expect.poll(() => site.page.count(EVENTS_PATH), { timeout: 10_000 }).toBeGreaterThan(refused + 1)
+    expect(live.console.filter(line => line === said)).toHaveLength(1)
+    expect(site.page.count('/__live_assets/client-extras.js')).toBe(1)
+  })
+
   it('logs every event and decision with debug: true', async () => {
     await open('/index.html', { live: { client: { debug: true } } })
     site.publish('reloadCSS', { files: ['/css/other.css'] })
