@@ -259,6 +259,8 @@ async function main() {
       ['browser client, minified', `${client.minified.toLocaleString('en')} B`, `\`${client.file}\` as built`],
       ['browser client, min + gzip', `${client.gzip.toLocaleString('en')} B`, 'zlib level 9'],
       ['browser client, min + brotli', `${client.brotli.toLocaleString('en')} B`, 'brotli quality 11'],
+      ['on-demand extras, min + gzip', client.extras ? `${client.extras.gzip.toLocaleString('en')} B` : '-', `\`${client.extras?.file}\`: loaded the first time a page needs them`],
+      ['debug build, min + gzip', client.debug ? `${client.debug.gzip.toLocaleString('en')} B` : '-', `\`${client.debug?.file}\`: served instead for \`debug: true\``],
       ['Vite dev server start, without the plugin', `${ms(vite.without.median)} ms (min ${ms(vite.without.min)}, max ${ms(vite.without.max)})`, '`createServer()` + `listen()` + first `index.html` response, median of 8, alternating with the next row, after one warm-up each'],
       ['Vite dev server start, with the plugin', `${ms(vite.with.median)} ms (min ${ms(vite.with.min)}, max ${ms(vite.with.max)})`, `ratio ${x(vite.with.median / vite.without.median)}`],
       ['standalone server idle, RSS', `${mib(memory.liveAssets.rss)} MiB (heap ${mib(memory.liveAssets.heapUsed)} MiB)`, '`createLiveServer()` alone in a process, after `gc()`, median of 3'],

@@ -19,9 +19,16 @@ async function fileSize(file) {
   }
 }
 
-/** The classic script every page loads, and in `extras` the script a page loads only when it needs it. */
+/**
+ * The classic script every page loads; in `extras` the script a page loads only when it needs it, in `debug` the
+ * build served instead of the first for `debug: true`.
+ */
 export async function clientSize() {
-  return { ...await fileSize('packages/client/dist/classic.js'), extras: await fileSize('packages/client/dist/client-extras.js') }
+  return {
+    ...await fileSize('packages/client/dist/classic.js'),
+    extras: await fileSize('packages/client/dist/client-extras.js'),
+    debug: await fileSize('packages/client/dist/classic-debug.js'),
+  }
 }
 
 /**
