@@ -37,12 +37,12 @@ const TYPESCRIPTS = { 'typescript': 'the workspace\'s', 'typescript-latest': 'th
 /**
  * arethetypeswrong's options per package. The three ESM-only packages resolve to ESM under node16 from CommonJS, which
  * attw reports as `cjs-resolves-to-esm`: their engines (^20.19.0 || >=22.12.0) all `require()` ES modules, and
- * TypeScript >= 5.8 types such a require. The client's `./classic` and `./extras` are plain scripts the server reads
- * from disk and serves; nothing imports them, so they have no types.
+ * TypeScript >= 5.8 types such a require. The client's `./classic`, `./classic-debug` and `./extras` are plain
+ * scripts the server reads from disk and serves; nothing imports them, so they have no types.
  */
 const ATTW: Record<string, string[]> = {
   core: ['--ignore-rules', 'cjs-resolves-to-esm'],
-  client: ['--ignore-rules', 'cjs-resolves-to-esm', '--exclude-entrypoints', './classic', './extras'],
+  client: ['--ignore-rules', 'cjs-resolves-to-esm', '--exclude-entrypoints', './classic', './classic-debug', './extras'],
   unplugin: [],
   cli: ['--ignore-rules', 'cjs-resolves-to-esm'],
   redis: ['--ignore-rules', 'cjs-resolves-to-esm'],
