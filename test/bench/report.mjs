@@ -287,9 +287,11 @@ export function explain({ latency, fanout, small }) {
         `  ${tails.join('; ')}.`,
         '  So the two are level, within a millisecond, until the frame, and which frame a restyle lands in decides the',
         `  rest: a single run of 30 edits swings by about 0.15x, and this run's ${native.samples.length} per system put the medians ${ms(Math.min(...slow.map(ours => ours.median - native.median)))} to ${ms(Math.max(...slow.map(ours => ours.median - native.median)))} apart, under a`,
-        `  tenth of a frame, with the p95s at ${slow.map(ours => x(ours.p95Ratio)).join(' and ')}. **What would fix it:** the 0.4 ms of the worker hop, with a`,
-        '  stream held in the page while it is the only tab, handed to the shared worker (or, on another origin, to the',
-        '  dedicated worker) when a second tab opens or the page goes into the back/forward cache. Not built.',
+        `  tenth of a frame, with the p95s at ${slow.map(ours => x(ours.p95Ratio)).join(' and ')}. **The floor** is the worker hop. Every path into the`,
+        '  page goes through a worker because Firefox keeps a page that has had an EventSource of its own out of the',
+        '  back/forward cache, even one closed in `beforeunload` (`packages/client/src/source.ts`; a worker\'s does not',
+        '  count). **What would fix it:** an EventSource in the page in the engines whose cache allows it, which takes',
+        '  engine-specific code for about 0.4 ms, and a hand-over to the shared worker when a second tab opens. Not built.',
         '',
       )
     }
