@@ -136,9 +136,7 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     if (!subscribers.size)
       return
     const bytes = Buffer.from(encodeMessage({ event: EVENTS.ping, data: { time: Date.now() } }))
-    const chunk = chunkOf(bytes)
-    for (const res of subscribers)
-      write(res, bytes, chunk)
+    broadcast(bytes, chunkOf(bytes))
   }, options.heartbeatMs)
   heartbeat.unref()
 
@@ -216,9 +214,10 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
     }
   }
 
-  function broadcast(bytes: Buffer): void {
+  /** `chunk`: see {@link write}. */
+  function broadcast(bytes: Buffer, chunk?: Buffer): void {
     for (const res of subscribers)
-      write(res, bytes)
+      write(res, bytes, chunk)
   }
 
   function goLive(res: ServerResponse, bytes?: Buffer): void {
